@@ -1,0 +1,1 @@
+"""The app shell: settings, the `danvan` command line and the process supervisor."""

@@ -1,0 +1,47 @@
+"""`danvan web`: the web app (chat page and operators' console) on 127.0.0.1."""
+from __future__ import annotations
+
+import argparse
+import secrets
+
+from danvan.settings import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("web", help="run the web app (chat page, console)")
+    parser.add_argument("--port", type=int, default=None)
+    parser.set_defaults(handler=run)
+
+
+def web_config(settings: Settings):
+    from console.config import WebConfig
+
+    secret = settings.session_secret.get_secret_value() or _persistent_secret(settings)
+    return WebConfig(
+        rasa_url=settings.rasa_url,
+        rasa_token=settings.rasa_token.get_secret_value(),
+        session_secret=secret,
+        database_url=settings.petitions_url,
+        tracker_url=settings.tracker_url,
+        var_dir=settings.var_dir,
+    )
+
+
+def _persistent_secret(settings: Settings) -> str:
+    """A random session key kept under var/, so sessions survive restarts without a committed default secret."""
+    path = settings.var_dir / "session.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from console.app import create_console_app
+
+    app = create_console_app(web_config(settings))
+    uvicorn.run(app, host=settings.host, port=args.port or settings.web_port, log_level="warning")
+    return 0

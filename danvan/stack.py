@@ -1,0 +1,107 @@
+"""The process layout of one assistant: action server, Rasa server, web app (and the optional channel bridges).
+
+Built from the settings object so that `danvan serve` and the end-to-end tests start exactly the same commands.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from danvan.procs import ProcessSpec
+from danvan.rasa_model import rasa_env
+from danvan.settings import Settings
+
+
+def child_env(settings: Settings) -> dict[str, str]:
+    """Settings handed to child `danvan` processes, so every process sees the same configuration."""
+    env = {
+        "DANVAN_VAR_DIR": str(settings.var_dir),
+        "DANVAN_HOST": settings.host,
+        "DANVAN_WEB_PORT": str(settings.web_port),
+        "DANVAN_RASA_PORT": str(settings.rasa_port),
+        "DANVAN_ACTION_PORT": str(settings.action_port),
+        "DANVAN_RASA_TOKEN": settings.rasa_token.get_secret_value(),
+        "DATABASE_URL": settings.petitions_url,
+        "TRACKER_DATABASE_URL": settings.tracker_url,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SANIC_HOST": settings.host,
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    if settings.embedding_model:
+        env["DANVAN_EMBEDDING_MODEL"] = settings.embedding_model
+    return env
+
+
+@dataclass(frozen=True)
+class StackSpecs:
+    actions: ProcessSpec
+    rasa: ProcessSpec
+    web: ProcessSpec
+
+
+def action_spec(settings: Settings, port: int | None = None, name: str = "actions") -> ProcessSpec:
+    port = port or settings.action_port
+    return ProcessSpec(
+        name=name,
+        cmd=[sys.executable, "-m", "danvan.cli", "actions", "--port", str(port)],
+        ready_url=f"http://{settings.host}:{port}/health",
+        env=child_env(settings),
+        cwd=str(settings.project_root),
+        port=port,
+        host=settings.host,
+        ready_timeout=240.0,
+    )
+
+
+def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_port: int | None = None,
+              endpoints: Path | None = None, name: str = "rasa") -> ProcessSpec:
+    port = port or settings.rasa_port
+    action_port = action_port or settings.action_port
+    token = settings.rasa_token.get_secret_value()
+    root = settings.project_root
+    cmd = [
+        str(settings.rasa_python), "-m", "rasa", "run",
+        "--model", str(model),
+        "--endpoints", str(endpoints or root / "endpoints.yml"),
+        "--credentials", str(root / "credentials.yml"),
+        "--interface", settings.host, "--port", str(port),
+        "--enable-api", "--auth-token", token,
+    ]
+    env = rasa_env({
+        "DANVAN_ACTION_URL": f"http://{settings.host}:{action_port}/webhook",
+        "DANVAN_TRACKER_URL": settings.tracker_url,
+        "DANVAN_LOCK_STORE_URL": settings.lock_store_url,
+    })
+    return ProcessSpec(
+        name=name, cmd=cmd, env=env, cwd=str(root), port=port, host=settings.host,
+        ready_url=f"http://{settings.host}:{port}/status?token={token}", ready_timeout=300.0,
+    )
+
+
+def web_spec(settings: Settings, port: int | None = None) -> ProcessSpec:
+    port = port or settings.web_port
+    return ProcessSpec(
+        name="web",
+        cmd=[sys.executable, "-m", "danvan.cli", "web", "--port", str(port)],
+        ready_url=f"http://{settings.host}:{port}/healthz",
+        env=child_env(settings),
+        cwd=str(settings.project_root),
+        port=port,
+        host=settings.host,
+        ready_timeout=120.0,
+    )
+
+
+def bridge_specs(settings: Settings) -> list[ProcessSpec]:
+    """The Telegram bridge runs only when a bot token is configured (the Zalo webhook is mounted in the web app)."""
+    specs: list[ProcessSpec] = []
+    if settings.telegram_enabled:
+        specs.append(ProcessSpec(
+            name="telegram",
+            cmd=[sys.executable, "-m", "danvan.cli", "telegram"],
+            env=child_env(settings),
+            cwd=str(settings.project_root),
+        ))
+    return specs

@@ -1,0 +1,86 @@
+"""A running assistant for end-to-end tests: the real action server and the real Rasa server on free ports.
+
+The Rasa model is trained once per set of inputs (cached under var/rasa-models by a hash); everything else the stack
+writes (petition store, tracker store, knowledge index) lives in a temporary folder.
+"""
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from danvan.procs import Supervisor, free_port
+from danvan.rasa_model import ensure_trained
+from danvan.settings import Settings
+from danvan.stack import action_spec, rasa_spec
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class RunningStack:
+    settings: Settings
+    supervisor: Supervisor
+    model: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.rasa_port}"
+
+    def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None,
+             timeout: float = 30.0) -> list[dict[str, Any]]:
+        """One turn through the real REST channel, as every channel bridge does it."""
+        payload: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata:
+            payload["metadata"] = metadata
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=payload, timeout=timeout)
+        response.raise_for_status()
+        return response.json()
+
+    def texts(self, sender: str, message: str, **kwargs: Any) -> str:
+        """The bot's replies to one message, joined as the citizen would read them."""
+        return "\n".join(m.get("text", "") for m in self.send(sender, message, **kwargs))
+
+    def restart(self, name: str) -> None:
+        spec = self._specs()[name]
+        self.supervisor.run(spec)
+
+    def _specs(self) -> dict[str, Any]:
+        return {"actions": action_spec(self.settings), "rasa": rasa_spec(self.settings, self.model)}
+
+
+def start_stack(var_dir: Path, embedding_model: str, database_url: str = "", log_file: Path | None = None,
+                with_rasa: bool = True) -> RunningStack:
+    settings = Settings(
+        var_dir=var_dir,
+        embedding_model=embedding_model,
+        database_url=database_url,
+        rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
+        rasa_token=SecretStr(secrets.token_urlsafe(16)),
+    )
+    output = open(log_file, "a", encoding="utf-8") if log_file else sys.stderr
+    supervisor = Supervisor(output=output)
+    timings: dict[str, float] = {}
+    t = time.monotonic()
+    model = ensure_trained(REPO_ROOT, REPO_ROOT / "var" / "rasa-models", settings.rasa_python)
+    timings["train"] = time.monotonic() - t
+    stack = RunningStack(settings=settings, supervisor=supervisor, model=model, timings=timings)
+    try:
+        a = action_spec(settings)
+        supervisor.start(a)
+        if with_rasa:
+            r = rasa_spec(settings, model)
+            supervisor.start(r)
+            timings["rasa_ready"] = supervisor.wait_ready(r)
+        timings["actions_ready"] = supervisor.wait_ready(a)
+    except BaseException:
+        supervisor.stop_all()
+        raise
+    return stack
