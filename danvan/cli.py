@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from danvan.errors import CommandError
 from danvan.settings import load_settings
 
 COMMAND_MODULES = (
@@ -27,10 +28,6 @@ COMMAND_MODULES = (
 )
 
 log = logging.getLogger("danvan")
-
-
-class CommandError(Exception):
-    """A user-facing failure of a command: printed as one English line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +62,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -45,7 +45,7 @@ def action_spec(settings: Settings, port: int | None = None, name: str = "action
     port = port or settings.action_port
     return ProcessSpec(
         name=name,
-        cmd=[sys.executable, "-m", "danvan.cli", "actions", "--port", str(port)],
+        cmd=[sys.executable, "-m", "danvan", "actions", "--port", str(port)],
         ready_url=f"http://{settings.host}:{port}/health",
         env=child_env(settings),
         cwd=str(settings.project_root),
@@ -84,7 +84,7 @@ def web_spec(settings: Settings, port: int | None = None) -> ProcessSpec:
     port = port or settings.web_port
     return ProcessSpec(
         name="web",
-        cmd=[sys.executable, "-m", "danvan.cli", "web", "--port", str(port)],
+        cmd=[sys.executable, "-m", "danvan", "web", "--port", str(port)],
         ready_url=f"http://{settings.host}:{port}/healthz",
         env=child_env(settings),
         cwd=str(settings.project_root),
@@ -100,7 +100,7 @@ def bridge_specs(settings: Settings) -> list[ProcessSpec]:
     if settings.telegram_enabled:
         specs.append(ProcessSpec(
             name="telegram",
-            cmd=[sys.executable, "-m", "danvan.cli", "telegram"],
+            cmd=[sys.executable, "-m", "danvan", "telegram"],
             env=child_env(settings),
             cwd=str(settings.project_root),
         ))

@@ -71,7 +71,7 @@ def test_serve_runs_the_chat_page_and_stops_cleanly(tmp_path: Path, model_path: 
     (tmp_path / "var").mkdir()
     os.symlink(REPO_ROOT / "var" / "rasa-models", tmp_path / "var" / "rasa-models")
     log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "danvan.cli", "serve"], cwd=REPO_ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "danvan", "serve"], cwd=REPO_ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     web = f"http://127.0.0.1:{ports['DANVAN_WEB_PORT']}"
     try:
@@ -109,7 +109,7 @@ def test_serve_refuses_a_taken_port(tmp_path: Path) -> None:
         sock.listen()
         port = sock.getsockname()[1]
         env = dict(os.environ, DANVAN_VAR_DIR=str(tmp_path), DANVAN_WEB_PORT=str(port))
-        result = subprocess.run([sys.executable, "-m", "danvan.cli", "serve"], cwd=REPO_ROOT, env=env,
+        result = subprocess.run([sys.executable, "-m", "danvan", "serve"], cwd=REPO_ROOT, env=env,
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"port {port}" in result.stderr and "already in use" in result.stderr

@@ -29,7 +29,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from danvan.cli import CommandError
+    from danvan.errors import CommandError
     from danvan.procs import ProcessError, Supervisor, port_is_free
     from danvan.rasa_model import TrainingError, ensure_trained
     from danvan.stack import action_spec, bridge_specs, rasa_spec, web_spec

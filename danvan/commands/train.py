@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from danvan.cli import CommandError
+    from danvan.errors import CommandError
     from danvan.rasa_model import TrainingError, ensure_trained
 
     if not settings.rasa_python.exists():
