@@ -46,6 +46,15 @@ $(STAMPS)/model: $(STAMPS)/app
 	@.venv/bin/danvan setup-model
 	@touch $@
 
+# Debian Chromium for the console's browser tests (Playwright drives it; it never downloads a browser).
+$(STAMPS)/chromium:
+	@mkdir -p $(STAMPS) $(LOGS)
+	@echo "==> [setup] Chromium for browser tests"
+	@command -v chromium >/dev/null || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >$(LOGS)/setup-chromium.log 2>&1 \
+	  || { tail -20 $(LOGS)/setup-chromium.log; echo "Chromium not installed: browser tests will skip"; }; }
+	@touch $@
+
 train: setup
 	@echo "==> [train] Rasa model (skipped when data/, config.yml and domain.yml are unchanged)"
 	@.venv/bin/danvan train
@@ -58,7 +67,7 @@ validate: setup
 run: setup train
 	@.venv/bin/danvan serve
 
-test: setup train validate
+test: setup $(STAMPS)/chromium train validate
 	@echo "==> [test] pytest"
 	@.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

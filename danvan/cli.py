@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "danvan.commands.serve",
     "danvan.commands.web",
     "danvan.commands.actions",
+    "danvan.commands.channels",
     "danvan.commands.ask",
     "danvan.commands.index",
     "danvan.commands.route",

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     zalo_oauth_base: str = "https://oauth.zaloapp.com"
     zalo_signature_header: str = "X-ZEvent-Signature"
     zalo_max_event_age_s: int = 300
+    zalo_signature_recipe: str = "{app_id}{body}{timestamp}{oa_secret}"
+    zalo_signature_prefix: str = "mac="
+    zalo_port: int = 8001
 
     # Console
     session_secret: SecretStr = SecretStr("")

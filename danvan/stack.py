@@ -95,7 +95,7 @@ def web_spec(settings: Settings, port: int | None = None) -> ProcessSpec:
 
 
 def bridge_specs(settings: Settings) -> list[ProcessSpec]:
-    """The Telegram bridge runs only when a bot token is configured (the Zalo webhook is mounted in the web app)."""
+    """The Telegram bridge runs only when a bot token is configured, the Zalo webhook only with its settings."""
     specs: list[ProcessSpec] = []
     if settings.telegram_enabled:
         specs.append(ProcessSpec(
@@ -103,5 +103,15 @@ def bridge_specs(settings: Settings) -> list[ProcessSpec]:
             cmd=[sys.executable, "-m", "danvan", "telegram"],
             env=child_env(settings),
             cwd=str(settings.project_root),
+        ))
+    if settings.zalo_enabled:
+        specs.append(ProcessSpec(
+            name="zalo",
+            cmd=[sys.executable, "-m", "danvan", "zalo", "--port", str(settings.zalo_port)],
+            env=child_env(settings),
+            cwd=str(settings.project_root),
+            port=settings.zalo_port,
+            host=settings.host,
+            ready_url=f"http://{settings.host}:{settings.zalo_port}/zalo/webhook",
         ))
     return specs

@@ -14,7 +14,7 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.fixtures_bot"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,111 @@
+"""The one door from every channel bridge into Rasa: its REST channel.
+
+Channel bridges never talk NLU or dialogue themselves; they post what the citizen typed to
+`{rasa_url}/webhooks/rest/webhook` and render whatever comes back. Failures are translated here, once, into two
+typed errors: `RasaUnavailable` (try the same message again later) and `RasaBadResponse` (retrying will not help).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+REST_PATH = "/webhooks/rest/webhook"
+
+
+class RasaError(Exception):
+    """Rasa did not give a usable answer."""
+
+
+class RasaUnavailable(RasaError):
+    """Rasa is down, starting up, overloaded or too slow: the message should be retried later."""
+
+
+class RasaBadResponse(RasaError):
+    """Rasa answered, but refused the request or returned something that is not a REST-channel reply."""
+
+
+@dataclass(frozen=True)
+class Button:
+    """One choice offered by Rasa: what the citizen sees (title) and what goes back to Rasa (payload)."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """One bot utterance from the REST channel, reduced to what our channels can show."""
+
+    text: str = ""
+    buttons: tuple[Button, ...] = ()
+    image: str = ""
+    custom: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BotMessage:
+        buttons = tuple(
+            Button(title=str(b.get("title") or b.get("payload") or ""), payload=str(b.get("payload") or b.get("title")))
+            for b in (data.get("buttons") or data.get("quick_replies") or [])
+            if isinstance(b, Mapping) and (b.get("payload") or b.get("title"))
+        )
+        custom = data.get("custom")
+        return cls(
+            text=str(data.get("text") or ""),
+            buttons=buttons,
+            image=str(data.get("image") or ""),
+            custom=custom if isinstance(custom, Mapping) else {},
+        )
+
+
+class RasaClient:
+    """Async client of Rasa's REST channel; one instance per process, closed with `aclose()`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            transport=transport,
+        )
+
+    async def send(self, sender: str, message: str, metadata: Mapping[str, Any] | None = None) -> list[BotMessage]:
+        """Post one user message; return Rasa's replies (possibly none)."""
+        body = {"sender": sender, "message": message, "metadata": dict(metadata or {})}
+        try:
+            response = await self._http.post(REST_PATH, json=body)
+        except httpx.TimeoutException as exc:
+            raise RasaUnavailable(f"Rasa did not answer in time at {self.base_url}") from exc
+        except httpx.TransportError as exc:
+            raise RasaUnavailable(f"cannot reach Rasa at {self.base_url}: {type(exc).__name__}") from exc
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise RasaUnavailable(f"Rasa answered HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise RasaBadResponse(f"Rasa refused the message: HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise RasaBadResponse("Rasa's reply is not JSON") from exc
+        if not isinstance(data, list):
+            raise RasaBadResponse("Rasa's reply is not a list of messages")
+        return [BotMessage.from_json(item) for item in data if isinstance(item, Mapping)]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> RasaClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
