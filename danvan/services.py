@@ -48,7 +48,7 @@ class AppServices:
     def router(self) -> Any:
         from petitions import Router
 
-        return Router.load(self.settings.routing_table, self.encoder, cache_dir=self.settings.var_dir / "cache")
+        return Router.load(self.settings.routing_table, self.encoder, cache_dir=self.settings.cache_dir)
 
     @cached_property
     def communes(self) -> Any:

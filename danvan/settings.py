@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     # Folders
     project_root: Path = PROJECT_ROOT
     var_dir: Path = Field(default=PROJECT_ROOT / "var")
+    # Derived data that is safe to share between runs (the router's fitted classifier); empty means var/cache.
+    cache_dir_override: Path | None = Field(default=None, validation_alias="DANVAN_CACHE_DIR")
 
     # Databases
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
@@ -70,6 +72,7 @@ class Settings(BaseSettings):
 
     # Console
     session_secret: SecretStr = SecretStr("")
+    cookie_secure: bool = False
 
     @property
     def petitions_url(self) -> str:
@@ -93,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def embedding_model_path(self) -> str:
         return self.embedding_model or str(self.model_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.cache_dir_override or self.var_dir / "cache"
 
     @property
     def index_dir(self) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from danvan.procs import ProcessSpec
 from danvan.rasa_model import rasa_env
@@ -17,6 +18,7 @@ def child_env(settings: Settings) -> dict[str, str]:
     """Settings handed to child `danvan` processes, so every process sees the same configuration."""
     env = {
         "DANVAN_VAR_DIR": str(settings.var_dir),
+        "DANVAN_CACHE_DIR": str(settings.cache_dir),
         "DANVAN_HOST": settings.host,
         "DANVAN_WEB_PORT": str(settings.web_port),
         "DANVAN_RASA_PORT": str(settings.rasa_port),
@@ -64,7 +66,7 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
     cmd = [
         str(settings.rasa_python), "-m", "rasa", "run",
         "--model", str(model),
-        "--endpoints", str(endpoints or root / "endpoints.yml"),
+        "--endpoints", str(endpoints or endpoints_file(settings)),
         "--credentials", str(root / "credentials.yml"),
         "--interface", settings.host, "--port", str(port),
         "--enable-api", "--auth-token", token,
@@ -78,6 +80,29 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
         name=name, cmd=cmd, env=env, cwd=str(root), port=port, host=settings.host,
         ready_url=f"http://{settings.host}:{port}/status?token={token}", ready_timeout=300.0,
     )
+
+
+def endpoints_file(settings: Settings) -> Path:
+    """The committed endpoints.yml, or — when several Rasa servers share a tracker store — a copy with a Redis lock
+    store, so that two servers never process turns of the same conversation at once."""
+    base = settings.project_root / "endpoints.yml"
+    if not settings.lock_store_url:
+        return base
+    url = urlsplit(settings.lock_store_url)
+    if url.scheme not in {"redis", "rediss"}:
+        raise ValueError(f"LOCK_STORE_URL must be a redis:// URL, got scheme {url.scheme!r}")
+    db = (url.path or "/0").lstrip("/") or "0"
+    lock = (
+        "\nlock_store:\n  type: redis\n"
+        f"  url: {url.hostname or '127.0.0.1'}\n  port: {url.port or 6379}\n  db: {int(db)}\n"
+        "  key_prefix: danvan\n"
+    )
+    if url.password:
+        lock += f"  password: {url.password}\n"
+    out = settings.var_dir / "endpoints.cluster.yml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(base.read_text(encoding="utf-8") + lock, encoding="utf-8")
+    return out
 
 
 def web_spec(settings: Settings, port: int | None = None) -> ProcessSpec:

@@ -62,6 +62,7 @@ def start_stack(var_dir: Path, embedding_model: str, database_url: str = "", log
         var_dir=var_dir,
         embedding_model=embedding_model,
         database_url=database_url,
+        cache_dir_override=REPO_ROOT / "var" / "cache",
         rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
         rasa_token=SecretStr(secrets.token_urlsafe(16)),
     )

@@ -66,6 +66,7 @@ def test_serve_runs_the_chat_page_and_stops_cleanly(tmp_path: Path, model_path: 
     # rasa_stack is requested so the model is trained (once) before serve needs it.
     ports = {"DANVAN_WEB_PORT": free_port(), "DANVAN_RASA_PORT": free_port(), "DANVAN_ACTION_PORT": free_port()}
     env = dict(os.environ, DANVAN_VAR_DIR=str(tmp_path / "var"), DANVAN_EMBEDDING_MODEL=model_path,
+               DANVAN_CACHE_DIR=str(REPO_ROOT / "var" / "cache"),
                **{k: str(v) for k, v in ports.items()})
     # Reuse the trained model instead of training into the temporary var/.
     (tmp_path / "var").mkdir()
