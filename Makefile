@@ -46,13 +46,15 @@ $(STAMPS)/model: $(STAMPS)/app
 	@.venv/bin/danvan setup-model
 	@touch $@
 
-# Debian Chromium for the console's browser tests (Playwright drives it; it never downloads a browser).
-$(STAMPS)/chromium:
+# Test tools from Debian: Chromium for the console's browser tests (Playwright drives it and never downloads a
+# browser) and HAProxy for the two-server test.
+$(STAMPS)/testtools:
 	@mkdir -p $(STAMPS) $(LOGS)
-	@echo "==> [setup] Chromium for browser tests"
-	@command -v chromium >/dev/null || { \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >$(LOGS)/setup-chromium.log 2>&1 \
-	  || { tail -20 $(LOGS)/setup-chromium.log; echo "Chromium not installed: browser tests will skip"; }; }
+	@echo "==> [setup] Chromium and HAProxy for browser and cluster tests"
+	@{ command -v chromium >/dev/null && command -v haproxy >/dev/null; } || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium haproxy) \
+	    >$(LOGS)/setup-testtools.log 2>&1 \
+	  || { tail -20 $(LOGS)/setup-testtools.log; echo "Test tools not installed: browser and cluster tests will skip"; }; }
 	@touch $@
 
 train: setup
@@ -67,7 +69,7 @@ validate: setup
 run: setup train
 	@.venv/bin/danvan serve
 
-test: setup $(STAMPS)/chromium train validate
+test: setup $(STAMPS)/testtools train validate
 	@echo "==> [test] pytest"
 	@.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

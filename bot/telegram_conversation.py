@@ -165,6 +165,12 @@ class TelegramBridge:
 
     async def render(self, chat_id: int | str, replies: Sequence[BotMessage]) -> None:
         """Show Rasa's replies: split text, inline keyboard on the last part, images as photos."""
+        if not replies:
+            # Rasa answered nothing: a custom action failed (e.g. the action server is down). Never leave
+            # the citizen in silence.
+            log.error("Rasa returned no reply; told the citizen to resend")
+            await self.send_text(chat_id, texts.NO_REPLY)
+            return
         for reply in replies:
             markup = self._keyboard(reply.buttons) if reply.buttons else None
             parts = split_text(reply.text, TELEGRAM_TEXT_LIMIT) if reply.text else []

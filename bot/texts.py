@@ -18,11 +18,11 @@ HELP = (
     "Hướng dẫn sử dụng:\n"
     "• Hỏi đáp: nhắn câu hỏi, ví dụ «Dân vận khéo là gì?»\n"
     "• Gửi phản ánh, kiến nghị: nhắn «Tôi muốn gửi phản ánh» rồi làm theo hướng dẫn.\n"
-    "• Tra cứu hồ sơ: gõ /tra_cuu kèm mã hồ sơ, ví dụ /tra_cuu AB12CD3\n"
+    "• Tra cứu hồ sơ: gõ /tra_cuu kèm mã hồ sơ, ví dụ /tra_cuu TN-7K4Q-MX29\n"
     "• /start: giới thiệu trợ lý."
 )
 
-STATUS_USAGE = "Bà con vui lòng gửi kèm mã hồ sơ, ví dụ: /tra_cuu AB12CD3"
+STATUS_USAGE = "Bà con vui lòng gửi kèm mã hồ sơ, ví dụ: /tra_cuu TN-7K4Q-MX29"
 
 RASA_UNAVAILABLE = (
     "Xin lỗi bà con, hệ thống đang tạm thời gián đoạn. Tin nhắn của bà con đã được ghi nhận "
@@ -43,3 +43,8 @@ TEXT_ONLY = "Hiện tôi chỉ đọc được tin nhắn dạng chữ. Bà con 
 CHOOSE = "Mời bà con chọn:"
 
 BUTTON_EXPIRED = "Lựa chọn này đã hết hạn. Bà con vui lòng nhắn lại nội dung cần hỏi."
+
+NO_REPLY = (
+    "Xin lỗi bà con, hệ thống chưa xử lý được tin nhắn vừa rồi do sự cố kỹ thuật. "
+    "Bà con vui lòng gửi lại tin nhắn đó sau ít phút."
+)

@@ -242,6 +242,12 @@ class ZaloBridge:
 
     async def render(self, user_id: str, replies: Sequence[BotMessage]) -> None:
         """Send Rasa's replies as OA messages; the last set of buttons becomes the citizen's live menu."""
+        if not replies:
+            # Rasa answered nothing: a custom action failed (e.g. the action server is down). Never leave
+            # the citizen in silence.
+            log.error("Rasa returned no reply; told the citizen to resend")
+            await self.client.send_text(user_id, texts.NO_REPLY)
+            return
         offered: Sequence[Any] = ()
         for reply in replies:
             text = reply.text

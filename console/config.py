@@ -1,6 +1,12 @@
-"""Plain configuration of the web app, filled from the settings by the app shell."""
+"""Plain configuration of the web app, filled from the settings by the app shell.
+
+The console never reads settings itself: the shell maps them here. Heavy collaborators (the knowledge base, the
+deliverer that sends answers to citizens) come in as objects or zero-argument factories, so that building the app
+loads no model and opens no connection.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +17,34 @@ class WebConfig:
     rasa_url: str
     session_secret: str
     rasa_token: str = ""
+    # SQLAlchemy URL of the petitions store; the console keeps its own tables (users, sessions, audit) there too.
     database_url: str = ""
+    # SQLAlchemy URL of Rasa's tracker store, read (never written) for petition transcripts.
     tracker_url: str = ""
     var_dir: Path = Path("var")
+    # The routing table (petitions/data/agencies.yml): codes and names of the agencies petitions go to.
+    agencies_file: Path | None = None
+    # The commune directory (petitions/data/communes.yml), for the commune filter's choices.
+    communes_file: Path | None = None
+    # Send console cookies only over HTTPS (set when the app is served behind TLS).
+    cookie_secure: bool = False
+    # Lockout: this many failed logins for one user name within `lockout_window_s` lock it for `lockout_s`.
+    lockout_failures: int = 5
+    lockout_window_s: int = 900
+    lockout_s: int = 900
+    # Console sessions end after this much inactivity, and in any case after `session_max_s`.
+    session_idle_s: int = 7200
+    session_max_s: int = 43200
+    # Days before the due date from which an open petition is shown as "near due".
+    near_due_days: int = 3
+    # Largest document accepted by the Documents page.
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # Sends an answer to the citizen's chat: an object with deliver(channel, sender_id, text), sync or async
+    # (bot.delivery.Deliverer). Without it answers are stored and left pending for the delivery worker.
+    deliverer: Any = None
+    # Zero-argument callable returning the knowledge.KnowledgeBase; called on first use of the Documents page, so
+    # the embedding model is not loaded when the app is built.
+    knowledge_factory: Callable[[], Any] | None = None
+    # An already open petitions.store.PetitionStore to share instead of opening `database_url`.
+    petition_store: Any = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -11,12 +11,14 @@ from typing import Any
 
 import httpx
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
+NO_REPLY_TEXT = ("Xin lỗi, hệ thống chưa xử lý được tin nhắn vừa rồi do sự cố kỹ thuật. "
+                 "Bà con vui lòng gửi lại tin nhắn đó sau ít phút.")
 RASA_DOWN_TEXT = "Xin lỗi, hệ thống đang bận hoặc tạm gián đoạn. Bà con vui lòng thử lại sau ít phút."
 TOO_LONG_TEXT = "Tin nhắn quá dài (tối đa 5.000 ký tự). Bà con vui lòng rút gọn nội dung."
 EMPTY_TEXT = "Bà con vui lòng nhập nội dung tin nhắn."
@@ -34,12 +36,18 @@ async def forward_to_rasa(rasa_url: str, sender: str, text: str) -> list[dict[st
     """One turn through the REST channel; a failure becomes a polite Vietnamese reply, logged in English."""
     try:
         async with httpx.AsyncClient(timeout=30.0) as client:
-            response = await client.post(f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text})
+            body = {"sender": sender, "message": text, "metadata": {"channel": "web"}}
+            response = await client.post(f"{rasa_url}/webhooks/rest/webhook", json=body)
             response.raise_for_status()
-            return list(response.json())
+            replies = list(response.json())
     except (httpx.HTTPError, ValueError) as exc:
         log.error("Rasa REST channel unavailable: %s", type(exc).__name__)
         return [{"text": RASA_DOWN_TEXT}]
+    if not replies:
+        # Rasa answered nothing: a custom action failed (e.g. the action server is down). Never leave silence.
+        log.error("Rasa returned no reply; told the citizen to resend")
+        return [{"text": NO_REPLY_TEXT}]
+    return replies
 
 
 def _check(text: Any) -> str | None:

@@ -69,7 +69,7 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
         "--endpoints", str(endpoints or endpoints_file(settings)),
         "--credentials", str(root / "credentials.yml"),
         "--interface", settings.host, "--port", str(port),
-        "--enable-api", "--auth-token", token,
+        "--enable-api", f"--auth-token={token}",  # one argument: a token may start with "-"
     ]
     env = rasa_env({
         "DANVAN_ACTION_URL": f"http://{settings.host}:{action_port}/webhook",

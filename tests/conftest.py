@@ -14,7 +14,13 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT.parent / "shared"
 
-pytest_plugins = ["tests.fixtures_bot"]
+pytest_plugins = [
+    "tests.fixtures_bot",
+    "tests.fixtures_console",
+    "tests.fixtures_dialogue",
+    "tests.fixtures_knowledge",
+    "tests.fixtures_petitions",
+]
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,7 @@ def start_stack(var_dir: Path, embedding_model: str, database_url: str = "", log
         rasa_port=free_port(), action_port=free_port(), web_port=free_port(),
         rasa_token=SecretStr(secrets.token_urlsafe(16)),
     )
+    var_dir.mkdir(parents=True, exist_ok=True)  # Rasa's SQLite tracker store needs its folder to exist
     output = open(log_file, "a", encoding="utf-8") if log_file else sys.stderr
     supervisor = Supervisor(output=output)
     timings: dict[str, float] = {}

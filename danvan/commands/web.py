@@ -15,6 +15,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def web_config(settings: Settings):
     from console.config import WebConfig
+    from danvan.channels import build_deliverer
+    from danvan.services import AppServices
+
+    services = AppServices(settings)  # lazy: the knowledge base loads on first use of the Documents page
 
     secret = settings.session_secret.get_secret_value() or _persistent_secret(settings)
     return WebConfig(
@@ -24,6 +28,11 @@ def web_config(settings: Settings):
         database_url=settings.petitions_url,
         tracker_url=settings.tracker_url,
         var_dir=settings.var_dir,
+        agencies_file=settings.routing_table,
+        communes_file=settings.communes_file,
+        cookie_secure=settings.cookie_secure,
+        deliverer=build_deliverer(settings),
+        knowledge_factory=lambda: services.knowledge,
     )
 
 

@@ -1,0 +1,74 @@
+"""Dân kiểm tra: the status of a petition by its tracking code, shown only to the person who filed it."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import texts
+from actions.common import PHONE_IN_TEXT, failure, latest_text, off_loop
+from actions.runtime import services
+from petitions.codes import find_code, normalize_code, validate
+from petitions.phone import normalize_phone
+from petitions.service import MSG_BAD_CODE, MSG_NOT_FOUND
+
+log = logging.getLogger(__name__)
+
+_CODE_LIKE = re.compile(r"\bTN[\s\-_.]*[0-9A-Z]{4}[\s\-_.]*[0-9A-Z]{4}\b", re.IGNORECASE)
+
+
+def code_from_message(tracker: Tracker) -> tuple[str | None, str | None]:
+    """(valid normalised code, None), or (None, what was typed when it looks like a code but fails its check)."""
+    text = latest_text(tracker)
+    entities = [e.get("value") for e in (tracker.latest_message or {}).get("entities") or [] if e.get("entity") == "code"]
+    for value in entities:
+        if isinstance(value, str) and validate(value):
+            return normalize_code(value), None
+    found = find_code(text)
+    if found:
+        return found, None
+    typed = next((v for v in entities if isinstance(v, str)), None)
+    if typed is None:
+        match = _CODE_LIKE.search(text)
+        typed = match.group(0) if match else None
+    return None, typed
+
+
+def phone_from_message(text: str) -> str | None:
+    for match in PHONE_IN_TEXT.finditer(text):
+        phone = normalize_phone(match.group(0))
+        if phone:
+            return phone
+    return None
+
+
+class ActionCheckStatus(Action):
+    """Looks a petition up for its owner (same chat) or for someone who also gives the phone used when filing."""
+
+    def name(self) -> str:
+        return "action_check_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        code, typed = code_from_message(tracker)
+        if code is None:
+            dispatcher.utter_message(text=MSG_BAD_CODE if typed else texts.STATUS_ASK_CODE)
+            return []
+        phone = phone_from_message(latest_text(tracker))
+        try:
+            view = await off_loop(services().petitions.status, code, tracker.sender_id, phone)
+        except Exception as exc:
+            log.error("status lookup failed: %s", failure(exc))
+            dispatcher.utter_message(text=texts.SERVICE_DOWN)
+            return []
+        if view is None:
+            log.info("status lookup refused or not found")
+            dispatcher.utter_message(text=MSG_NOT_FOUND)
+            return []
+        dispatcher.utter_message(text=view.message_vi())
+        return []

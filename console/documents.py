@@ -1,0 +1,126 @@
+"""Uploads to the knowledge index, run in the background so the page can show progress without JavaScript.
+
+A job handles its files one by one and records what happened to each; the job page refreshes itself (a meta
+refresh) until the job is done. Files are kept under var/uploads/<job>/ so that the index can be rebuilt from them.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from knowledge.errors import KnowledgeError
+
+from console.tables import utcnow
+
+log = logging.getLogger(__name__)
+
+ALLOWED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
+MAX_FILES = 20
+_UNSAFE = re.compile(r"[^\w.\- ]+")
+
+
+def safe_filename(name: str) -> str:
+    """A file name that cannot leave its folder; Vietnamese letters are kept."""
+    base = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name).strip()
+    base = _UNSAFE.sub("-", base).strip(". ") or "tai-lieu"
+    return base[:120]
+
+
+@dataclass
+class FileResult:
+    name: str
+    state: str = "waiting"  # waiting | working | added | updated | unchanged | failed
+    passages: int = 0
+    title: str = ""
+    error: str = ""
+
+
+@dataclass
+class Job:
+    id: str
+    owner: str
+    files: list[FileResult]
+    stage: str = "Đang chờ"
+    finished: bool = False
+    started_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for f in self.files if f.state not in ("waiting", "working"))
+
+
+class DocumentJobs:
+    """In-memory registry of upload jobs of this process (a restart forgets finished jobs, not the index).
+
+    The knowledge base serialises its own writes, so jobs only need to run one file at a time.
+    """
+
+    def __init__(self, knowledge: Callable[[], Any], upload_dir: Path,
+                 on_file: Callable[[Job, FileResult], None] | None = None) -> None:
+        self._knowledge = knowledge
+        self.upload_dir = upload_dir
+        self._on_file = on_file
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def new_job_dir(self) -> tuple[str, Path]:
+        job_id = secrets.token_urlsafe(9)
+        folder = self.upload_dir / job_id
+        folder.mkdir(parents=True, exist_ok=True)
+        return job_id, folder
+
+    def start(self, job_id: str, owner: str, paths: list[Path]) -> Job:
+        job = Job(job_id, owner, [FileResult(p.name) for p in paths])
+        with self._lock:
+            self._jobs[job_id] = job
+            if len(self._jobs) > 200:  # keep the registry small; the oldest finished jobs go first
+                for old in [j for j in self._jobs.values() if j.finished][:50]:
+                    self._jobs.pop(old.id, None)
+        threading.Thread(target=self._run, args=(job, paths), name=f"upload-{job_id}", daemon=True).start()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def _run(self, job: Job, paths: list[Path]) -> None:
+        job.stage = "Đang tải kho tri thức"
+        try:
+            kb = self._knowledge()
+        except Exception:  # the job page must end with a message, not spin forever
+            log.exception("knowledge base could not be opened for an upload")
+            for result in job.files:
+                result.state, result.error = "failed", "Không mở được kho tri thức."
+            job.stage, job.finished = "Không mở được kho tri thức", True
+            return
+        for result, path in zip(job.files, paths, strict=True):
+            job.stage = f"Đang xử lý {result.name}"
+            result.state = "working"
+            try:
+                report = kb.add_files([path])[0]
+                result.state, result.passages, result.title = report.status, report.passages, report.title
+            except KnowledgeError as exc:
+                result.state = "failed"
+                reason = getattr(exc, "reason", "")
+                result.error = "Không đọc được tệp" + (f" ({reason})." if reason else ".")
+            except Exception:  # one bad file must not stop the others
+                log.exception("indexing an uploaded file failed")
+                result.state, result.error = "failed", "Lỗi không xác định khi lập chỉ mục."
+            if self._on_file is not None:
+                self._on_file(job, result)
+        job.stage, job.finished = "Hoàn tất", True
+
+    def documents(self) -> list[Any]:
+        kb = self._knowledge()
+        return list(kb.documents())
+
+    def remove(self, doc_id: str) -> None:
+        self._knowledge().remove(doc_id)

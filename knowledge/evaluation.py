@@ -1,0 +1,137 @@
+"""Score question sets in the format of ../shared/eval/dev_qa.jsonl, for the fused system and both baselines.
+
+Rules (from the evaluation README): passage texts and evidence are compared after Unicode NFC, case folding and
+whitespace collapsing. An answerable question is a hit when the system answers and one evidence phrase occurs in one
+of its top-3 passages; an unanswerable question is correct when the system declines. Calibration questions may name
+a target instead of evidence ({"target": [doc id prefix, section prefix]}) so that no corpus text is copied.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from knowledge.models import Passage, Source
+from knowledge.retrieval import SYSTEMS
+
+LANG_FORMS = ("diacritics", "no_diacritics", "typo", "colloquial")
+
+
+def eval_normalize(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def load_questions(path: Path) -> list[dict]:
+    items = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, start=1):
+            if line.strip():
+                item = json.loads(line)
+                if "question" not in item:
+                    raise ValueError(f"{path}:{n}: no 'question' field")
+                item.setdefault("answerable", True)
+                item.setdefault("lang_form", "diacritics")
+                items.append(item)
+    return items
+
+
+def is_hit(item: dict, passages: Sequence[Passage | Source]) -> bool:
+    """Does one of `passages` (the top 3) hold an evidence phrase, or belong to the target section?"""
+    texts = [eval_normalize(p.text) for p in passages]
+    for phrase in item.get("evidence") or []:
+        needle = eval_normalize(phrase)
+        if any(needle in t for t in texts):
+            return True
+    target = item.get("target")
+    if target:
+        doc_prefix, section_prefix = target
+        for p in passages:
+            doc = p.doc_id if isinstance(p, Passage) else p.doc
+            if doc.startswith(doc_prefix) and p.section.startswith(section_prefix):
+                return True
+    return False
+
+
+@dataclass
+class Tally:
+    hits: int = 0
+    answerable: int = 0
+    declined: int = 0
+    unanswerable: int = 0
+
+    def hit_rate(self) -> float | None:
+        return self.hits / self.answerable if self.answerable else None
+
+    def abstention(self) -> float | None:
+        return self.declined / self.unanswerable if self.unanswerable else None
+
+
+@dataclass
+class QAReport:
+    """Totals per system and per lang_form, and the ids of the questions each system got wrong."""
+
+    totals: dict[str, Tally] = field(default_factory=dict)
+    by_form: dict[str, dict[str, Tally]] = field(default_factory=dict)
+    failures: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        def tally(t: Tally) -> dict[str, object]:
+            return {"hit@3": t.hit_rate(), "answerable": t.answerable, "abstention": t.abstention(),
+                    "unanswerable": t.unanswerable}
+
+        return {
+            s: {"all": tally(self.totals[s]), **{f: tally(t) for f, t in self.by_form[s].items()},
+                "failures": self.failures[s]}
+            for s in self.totals
+        }
+
+
+def evaluate(kb: object, items: Iterable[dict], systems: Sequence[str] = SYSTEMS) -> QAReport:
+    report = QAReport(
+        totals={s: Tally() for s in systems},
+        by_form={s: {} for s in systems},
+        failures={s: [] for s in systems},
+    )
+    for item in items:
+        answers = kb.ask_systems(item["question"], systems)  # type: ignore[attr-defined]
+        form = item.get("lang_form", "diacritics")
+        for system in systems:
+            answer = answers[system]
+            totals = report.totals[system]
+            per_form = report.by_form[system].setdefault(form, Tally())
+            if item.get("answerable", True):
+                ok = answer.answered and is_hit(item, answer.sources[:3])
+                for t in (totals, per_form):
+                    t.answerable += 1
+                    t.hits += ok
+            else:
+                ok = not answer.answered
+                for t in (totals, per_form):
+                    t.unanswerable += 1
+                    t.declined += ok
+            if not ok:
+                report.failures[system].append(str(item.get("id", item["question"])))
+    return report
+
+
+def format_report(report: QAReport) -> str:
+    """A plain table: one block per system, hit@3 and abstention accuracy overall and per lang_form."""
+
+    def pct(value: float | None, n: int) -> str:
+        return "   n/a      " if value is None else f"{value:6.3f} ({n:3d})"
+
+    forms = [f for f in LANG_FORMS if any(f in report.by_form[s] for s in report.by_form)]
+    forms += sorted({f for s in report.by_form for f in report.by_form[s]} - set(forms))
+    lines = [f"{'system':8} {'lang_form':14} {'hit@3 (n)':>13} {'abstention (n)':>15}"]
+    for system, total in report.totals.items():
+        rows = [("all", total)] + [(f, report.by_form[system][f]) for f in forms if f in report.by_form[system]]
+        for form, t in rows:
+            lines.append(f"{system:8} {form:14} {pct(t.hit_rate(), t.answerable):>13} "
+                         f"{pct(t.abstention(), t.unanswerable):>15}")
+        lines.append("")
+    for system, failed in report.failures.items():
+        if failed:
+            lines.append(f"{system} misses: {', '.join(failed)}")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,259 @@
+"""Rank passages for a question with lexical and dense views, fused by reciprocal rank.
+
+Views: BM25 over accented syllables (on the question, or on its restored form when typed without diacritics), BM25
+over folded syllables, and e5 embeddings searched in FAISS at two grains — whole passages and single sentences (a
+passage scores as its best sentence). Each view alone fails on some kind of question — BM25 on paraphrase, e5 on text
+without diacritics — so the answer comes from their reciprocal-rank fusion. The lexical-only and dense-only systems
+are kept beside it for evaluation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllables
+
+from knowledge.answertype import has_fact, question_type
+from knowledge.collection import Collection
+from knowledge.mentions import Hints, MentionDetector, boost
+from knowledge.terms import (
+    STOPWORDS_ACCENTED,
+    STOPWORDS_FOLDED,
+    content_syllables,
+    query_terms_accented,
+    query_terms_folded,
+)
+from knowledge.thesaurus import Thesaurus
+
+SYSTEMS = ("fused", "bm25", "dense")
+CANDIDATES = 50  # passages taken from each view
+RRF_K = 10.0  # small: the first ranks of each view should dominate in a collection of a few hundred passages
+EXPANSION_WEIGHT = 0.5  # thesaurus terms count, but less than the asker's own words
+SUMMARY_PRIOR = 0.7  # reference cards yield to official text when the two score alike
+DOC_BOOST = 0.3  # a passage of the document the question names ("quyết định 290")
+KIND_BOOST = 0.3  # a header/signature/addressee passage when the question asks who issued, signed, when, to whom
+LEXICAL_VIEWS = ("bm25_accented", "bm25_folded")
+DENSE_VIEWS = ("dense_passage", "dense_sentence")
+# Lexical views weigh more: on text without diacritics and on document numbers and dates they are the reliable ones;
+# the sentence grain of the dense view is worth more than the passage grain (a passage answers by one sentence).
+VIEW_WEIGHTS = {"bm25_accented": 1.5, "bm25_folded": 1.5, "dense_passage": 0.5, "dense_sentence": 1.0}
+
+
+@dataclass
+class Query:
+    """A question in the forms the views need."""
+
+    text: str
+    has_diacritics: bool
+    accented: str  # normalised question, or its restored form when typed without diacritics
+    accented_terms: list[str]
+    folded_terms: list[str]
+    dense_text: str  # what is embedded: the question, or its restored form when typed without diacritics
+    expansions: list[str] = field(default_factory=list)  # official wording for everyday phrases (thesaurus)
+    expanded_syllables: list[tuple[frozenset[str], str]] = field(default_factory=list)  # phrase syllables -> wording
+    answer_type: str | None = None  # amount / place / contact / person, when the question asks for such a fact
+    accented_extra: list[str] = field(default_factory=list)
+    folded_extra: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Ranking:
+    """Passages (rows) best first with the system's scores, and the evidence used to decide whether to answer."""
+
+    rows: list[int]
+    scores: list[float]
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Search:
+    query: Query
+    rankings: dict[str, Ranking]
+    query_vector: np.ndarray  # (dim,)
+    passage_cosine: dict[int, float]  # best cosine (passage or sentence grain) of the candidate passages
+
+
+class Retriever:
+    """Ranks passages of one Collection; read-only, so one instance serves every thread."""
+
+    def __init__(self, collection: Collection, encoder: object, thesaurus: Thesaurus | None = None) -> None:
+        self.collection = collection
+        self.encoder = encoder
+        self.thesaurus = thesaurus if thesaurus is not None else Thesaurus.load()
+        self._summary = np.array([collection.doc_of(i).summary for i in range(len(collection))], dtype=bool)
+        self.mentions = MentionDetector(collection.docs)
+
+    def analyse(self, question: str) -> Query:
+        text = " ".join(question.split())
+        accented_input = has_diacritics(text)
+        accented = normalize(text) if accented_input else self.collection.accents.restore(text)
+        accented_terms = query_terms_accented(accented)
+        folded_terms = query_terms_folded(text)
+        tokens = syllables(text) if accented_input else folded_syllables(text)
+        matches = self.thesaurus.matches(tokens, accented=accented_input)
+        expansions = [means for _, means in matches]
+        acc_extra = [t for e in expansions for t in query_terms_accented(e) if t not in accented_terms]
+        fold_extra = [t for e in expansions for t in query_terms_folded(e) if t not in folded_terms]
+        return Query(
+            text=text,
+            has_diacritics=accented_input,
+            accented=accented,
+            accented_terms=accented_terms,
+            folded_terms=folded_terms,
+            dense_text=text if accented_input else accented,
+            expansions=expansions,
+            accented_extra=list(dict.fromkeys(acc_extra)),
+            folded_extra=list(dict.fromkeys(fold_extra)),
+            expanded_syllables=matches,
+            answer_type=question_type(text),
+        )
+
+    def search(self, question: str, top_k: int = 10, systems: tuple[str, ...] = SYSTEMS) -> Search:
+        """Rank passages for `question` under the given systems (fused, bm25, dense) from one encoding of the
+        question; evidence features are computed for those systems only."""
+        query = self.analyse(question)
+        col = self.collection
+        vector = self.encoder.encode_queries([query.dense_text])  # type: ignore[attr-defined]
+        if len(col) == 0:
+            return Search(query, {s: Ranking([], []) for s in SYSTEMS}, vector[0], {})
+
+        lex_acc = col.bm25_accented.scores(query.accented_terms)
+        lex_fold = col.bm25_folded.scores(query.folded_terms)
+        if query.expansions:
+            lex_acc += EXPANSION_WEIGHT * col.bm25_accented.scores(query.accented_extra)
+            lex_fold += EXPANSION_WEIGHT * col.bm25_folded.scores(query.folded_extra)
+
+        p_scores, p_rows = col.dense.search(vector, CANDIDATES)
+        s_scores, s_rows = col.dense_sentences.search(vector, CANDIDATES * 4)
+        passage_cos: dict[int, float] = {}
+        for score, row in zip(p_scores[0], p_rows[0]):
+            if row >= 0:
+                passage_cos[int(row)] = float(score)
+        sentence_cos: dict[int, float] = {}
+        for score, srow in zip(s_scores[0], s_rows[0]):
+            if srow >= 0:
+                row = int(col.sentence_rows[srow])
+                if row not in sentence_cos:  # results come best first: keep each passage's best sentence
+                    sentence_cos[row] = float(score)
+
+        views = {
+            "bm25_accented": _top(lex_acc, CANDIDATES),
+            "bm25_folded": _top(lex_fold, CANDIDATES),
+            "dense_passage": list(passage_cos),
+            "dense_sentence": list(sentence_cos),
+        }
+        dense_score = {r: passage_cos.get(r, 0.0) + sentence_cos.get(r, 0.0) for r in {*passage_cos, *sentence_cos}}
+        best_cos = {r: max(passage_cos.get(r, -1.0), sentence_cos.get(r, -1.0)) for r in dense_score}
+        dense_order = sorted(dense_score, key=lambda r: -dense_score[r])
+        rankings = {
+            "fused": self._fuse({k: views[k] for k in (*LEXICAL_VIEWS, *DENSE_VIEWS)}, self.mentions.hints(query.text)),
+            "bm25": self._fuse({k: views[k] for k in LEXICAL_VIEWS}),
+            "dense": Ranking(dense_order, [dense_score[r] / 2 for r in dense_order]),
+        }
+        lexical_top = set(rankings["bm25"].rows[:3])
+        dense_top = set(dense_order[:3])
+        cos_sorted = sorted(best_cos.values(), reverse=True)
+        shared = {
+            "agree": len(lexical_top & dense_top) / 3.0,
+            "cos_gap": cos_sorted[0] - cos_sorted[min(4, len(cos_sorted) - 1)] if cos_sorted else 0.0,
+        }
+        for name, ranking in rankings.items():
+            ranking.rows = ranking.rows[:top_k]
+            ranking.scores = ranking.scores[:top_k]
+            if name in systems:
+                ranking.features = {**evidence_features(col, query, ranking.rows, best_cos), **shared}
+        return Search(query, rankings, vector[0], best_cos)
+
+    def _fuse(self, views: dict[str, list[int]], hints: Hints | None = None) -> Ranking:
+        """Reciprocal-rank fusion; reference cards are scaled down a little so official text wins ties, and the
+        document the question names (and the part that answers "who signed / when / to whom") is scaled up."""
+        scores: dict[int, float] = {}
+        for name, rows in views.items():
+            weight = VIEW_WEIGHTS[name]
+            for rank, row in enumerate(rows):
+                scores[row] = scores.get(row, 0.0) + weight / (RRF_K + rank + 1)
+        passages = self.collection.passages
+        for row in scores:
+            if self._summary[row]:
+                scores[row] *= SUMMARY_PRIOR
+            if hints is not None:
+                scores[row] *= boost(hints, passages[row], DOC_BOOST, KIND_BOOST)
+        ordered = sorted(scores.items(), key=lambda kv: -kv[1])
+        return Ranking([r for r, _ in ordered], [s for _, s in ordered])
+
+
+@lru_cache(maxsize=65536)
+def _fold(term: str) -> str:
+    return fold(term)
+
+
+def _top(scores: np.ndarray, k: int) -> list[int]:
+    """Rows with a positive score, best first."""
+    candidates = np.flatnonzero(scores > 0)
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    return [int(i) for i in order[:k]]
+
+
+def evidence_features(col: Collection, query: Query, rows: list[int], best_cos: dict[int, float]) -> dict[str, float]:
+    """Signals that the top passages actually answer the question (inputs of the abstention model).
+
+    - cos_top: best cosine (passage or sentence) of the first passage; cos_max: best cosine of any candidate.
+    - cov_uni / cov_bi: share of the question's content syllables (IDF-weighted) / content bigrams found in the top-3
+      passages — accented forms when the question has diacritics, folded forms otherwise. A syllable of an everyday
+      phrase counts as found when the official wording the thesaurus gives for it is in those passages.
+    - oov: share of content syllables that no passage of the collection uses.
+    - type_ok: 0 when the question asks for a figure, place, contact or person and the top passages hold none.
+    """
+    feats: dict[str, float] = {
+        "cos_top": best_cos.get(rows[0], 0.0) if rows else 0.0,
+        "cos_max": max(best_cos.values()) if best_cos else 0.0,
+    }
+    # Accented questions are matched on accented terms, falling back to folded ones (a wrong or missing mark, as in
+    # "kiễm tra", still finds "kiểm tra"); questions without diacritics on folded terms only.
+    sides = (0, 1) if query.has_diacritics else (1,)
+    stop = STOPWORDS_ACCENTED if query.has_diacritics else STOPWORDS_FOLDED
+    tokens = syllables(query.text) if query.has_diacritics else folded_syllables(query.text)
+    content = content_syllables(tokens, stop)
+    pairs = [(a, b) for a, b in zip(tokens, tokens[1:]) if a not in stop and b not in stop]
+    top_terms: list[set[str]] = [set(), set()]
+    for row in rows[:3]:
+        for side in sides:
+            top_terms[side] |= col.termsets[row][side]
+    bm25s = (col.bm25_accented, col.bm25_folded)
+
+    def forms(term: str) -> list[tuple[int, str]]:
+        return [(side, term if side == 0 or not query.has_diacritics else _fold(term)) for side in sides]
+
+    def found(term: str) -> bool:
+        return any(t in top_terms[side] for side, t in forms(term))
+
+    def known(term: str) -> bool:
+        return any(t in bm25s[side] for side, t in forms(term))
+
+    explained: set[str] = set()  # everyday syllables whose official wording is in the top passages
+    for phrase_syllables, means in query.expanded_syllables:
+        side = sides[0]
+        wording = content_syllables(syllables(means) if side == 0 else folded_syllables(means), stop)
+        if wording and sum(w in top_terms[side] for w in wording) * 2 >= len(wording):
+            explained |= phrase_syllables
+    if content:
+        unseen_idf = float(np.log(1.0 + len(col)))
+        idf = np.array([next((bm25s[s].idf(t) for s, t in forms(term) if t in bm25s[s]), unseen_idf)
+                        for term in content])
+        hit = np.array([found(t) or t in explained for t in content], dtype=float)
+        feats["cov_uni"] = float((idf * hit).sum() / idf.sum())
+        feats["oov"] = float(np.mean([not known(t) and t not in explained for t in content]))
+    else:
+        feats["cov_uni"], feats["oov"] = 0.0, 1.0
+    if pairs:
+        feats["cov_bi"] = float(np.mean([found(f"{a}_{b}") or {a, b} <= explained for a, b in pairs]))
+    else:
+        feats["cov_bi"] = feats["cov_uni"]
+    feats["n_content"] = float(len(content))
+    if query.answer_type is None:
+        feats["type_ok"] = 1.0
+    else:
+        feats["type_ok"] = float(any(has_fact(query.answer_type, col.passages[r].text) for r in rows[:3]))
+    return feats

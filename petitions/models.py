@@ -1,0 +1,139 @@
+"""Database tables of the petitions store (SQLAlchemy 2 declarative); the schema itself is owned by the migrations.
+
+Column sizes are generous but bounded so that PostgreSQL and SQLite accept exactly the same data. Times are stored
+as timezone-aware UTC; dates (due dates) are calendar dates in Vietnam.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Statuses a petition moves through; the Vietnamese labels are what citizens and operators see.
+STATUS_LABELS = {
+    "moi": "Đã tiếp nhận",
+    "dang-xu-ly": "Đang xử lý",
+    "da-tra-loi": "Đã trả lời",
+    "da-dong": "Đã kết thúc",
+    "khong-xu-ly": "Không thuộc diện xử lý",
+}
+STATUSES = tuple(STATUS_LABELS)
+OPEN_STATUSES = ("moi", "dang-xu-ly")
+# Which status may follow which; re-opening an answered petition is allowed (the citizen disagreed).
+TRANSITIONS = {
+    "moi": {"dang-xu-ly", "da-tra-loi", "khong-xu-ly", "da-dong"},
+    "dang-xu-ly": {"moi", "da-tra-loi", "khong-xu-ly", "da-dong"},
+    "da-tra-loi": {"dang-xu-ly", "da-dong"},
+    "khong-xu-ly": {"dang-xu-ly", "da-dong"},
+    "da-dong": {"dang-xu-ly"},
+}
+KIND_LABELS = {"khieu-nai": "Khiếu nại", "to-cao": "Tố cáo", "phan-anh-kien-nghi": "Phản ánh, kiến nghị"}
+KINDS = tuple(KIND_LABELS)
+# Delivery of the answer back to the citizen's chat.
+DELIVERY_STATES = ("none", "pending", "sent", "failed", "not-deliverable")
+
+MAX_TEXT = 5000
+MAX_ANSWER = 10000
+MAX_CONSENT_TEXT = 4000
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Petition(Base):
+    __tablename__ = "petition"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+
+    channel: Mapped[str] = mapped_column(String(32))
+    # Raw chat identity, kept only with consent (needed to send the answer back); owner_key is a one-way hash of
+    # it that lets the same chat check the status even of an anonymous petition.
+    sender_id: Mapped[str | None] = mapped_column(String(128))
+    owner_key: Mapped[str] = mapped_column(String(64), index=True)
+
+    consent_given: Mapped[bool] = mapped_column(Boolean)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    contact_phone: Mapped[str | None] = mapped_column(String(16))
+
+    text: Mapped[str] = mapped_column(Text)
+    commune_name: Mapped[str | None] = mapped_column(String(200))
+    commune_matched: Mapped[bool] = mapped_column(Boolean, default=False)
+    commune_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    commune_key: Mapped[str | None] = mapped_column(String(200), index=True)  # folded name, for filtering
+
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[date | None] = mapped_column(Date, index=True)
+
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+
+    delivery_state: Mapped[str] = mapped_column(String(16), default="none")
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Folded code, topic, commune and text: the operators' search ignores diacritics and case on every database.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="petition", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("length(text) >= 1", name="text_not_empty"),
+        CheckConstraint("kind IN ('khieu-nai', 'to-cao', 'phan-anh-kien-nghi')", name="kind_known"),
+        CheckConstraint(
+            "status IN ('moi', 'dang-xu-ly', 'da-tra-loi', 'da-dong', 'khong-xu-ly')", name="status_known"
+        ),
+        CheckConstraint(
+            "delivery_state IN ('none', 'pending', 'sent', 'failed', 'not-deliverable')", name="delivery_known"
+        ),
+        CheckConstraint("consent_given OR contact_phone IS NULL", name="contact_needs_consent"),
+        Index("ix_petition_status_due", "status", "due_date"),
+    )
+
+
+class StatusChange(Base):
+    __tablename__ = "petition_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    petition: Mapped[Petition] = relationship(back_populates="history")

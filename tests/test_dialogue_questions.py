@@ -1,0 +1,49 @@
+"""Dân biết end to end: cited answers, with and without diacritics; an honest decline with a petition offer."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.dialogue_helpers import Conversation, buttons, joined
+
+pytestmark = pytest.mark.e2e
+
+PETITION_BUTTON = {"title": "Gửi phản ánh, kiến nghị", "payload": "/file_petition"}
+
+
+def _cites_the_letter(text: str) -> bool:
+    return "608" in text and "Theo" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Phong trào Dân vận khéo là gì?",
+        "phong trao dan van kheo la gi",
+        "Công văn 608 yêu cầu gì về đạo đức công vụ?",
+        "cong van 608 yeu cau gi ve dao duc cong vu",
+    ],
+)
+def test_policy_questions_get_an_answer_with_its_citation(rasa_stack: Any, question: str) -> None:
+    conv = Conversation(rasa_stack)
+    replies = conv.say(question)
+    assert _cites_the_letter(joined(replies)), conv.transcript()
+    assert PETITION_BUTTON not in buttons(replies)
+
+
+def test_an_unanswerable_question_is_declined_with_a_petition_button(rasa_stack: Any) -> None:
+    conv = Conversation(rasa_stack)
+    replies = conv.say("Mức lương tối thiểu vùng năm 2025 ở Tây Ninh là bao nhiêu?")
+    assert PETITION_BUTTON in buttons(replies), conv.transcript()
+    assert "Theo" not in joined(replies)
+    # The button starts the petition form at the consent question.
+    assert "91/2025/QH15" in conv.says(PETITION_BUTTON["payload"]), conv.transcript()
+
+
+def test_a_question_in_the_middle_of_the_petition_is_answered_then_the_form_resumes(rasa_stack: Any) -> None:
+    conv = Conversation(rasa_stack)
+    assert "91/2025/QH15" in conv.says("tôi muốn gửi phản ánh"), conv.transcript()
+    reply = conv.says("Phong trào Dân vận khéo là gì?")
+    assert _cites_the_letter(reply), conv.transcript()
+    assert "91/2025/QH15" in reply, conv.transcript()  # the consent question is asked again

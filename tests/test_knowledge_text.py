@@ -1,0 +1,70 @@
+"""Vietnamese text handling in retrieval: tone-mark variants, folding, restoring diacritics, bigrams, thesaurus."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.accents import AccentModel
+from knowledge.bm25 import BM25
+from knowledge.evaluation import eval_normalize
+from knowledge.readers import read_document
+from knowledge.terms import passage_terms, query_terms_accented, query_terms_folded
+from knowledge.thesaurus import Thesaurus
+
+LETTER = Path(__file__).resolve().parents[1] / "knowledge" / "documents" / "cong-van-608-UBND-NCPC-2019.txt"
+
+
+@pytest.fixture(scope="module")
+def accents() -> AccentModel:
+    return AccentModel.build([read_document(LETTER).text])
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("phong trao dan van kheo", "phong trào dân vận khéo"),
+        ("quy che dan chu o co so", "quy chế dân chủ ở cơ sở"),
+        ("cac so ban nganh tinh", "các sở ban ngành tỉnh"),
+        ("nguoi dung dau", "người đứng đầu"),
+    ],
+)
+def test_restores_diacritics_with_the_documents_vocabulary(accents: AccentModel, typed: str, expected: str) -> None:
+    assert accents.restore(typed) == expected
+
+
+def test_restoration_leaves_accented_text_alone(accents: AccentModel) -> None:
+    assert accents.restore("Dân vận KHÉO") == "dân vận khéo"
+
+
+def test_tone_mark_placement_and_case_do_not_change_terms() -> None:
+    old_style, new_style = passage_terms("HÒA GIẢI, thủy lợi"), passage_terms("hoà giải, thuỷ lợi")
+    assert old_style == new_style
+
+
+def test_folded_query_matches_accented_passage_but_bigrams_keep_thi_dua_apart() -> None:
+    passages = ["Đẩy mạnh các phong trào thi đua yêu nước.", "Cán bộ thì phải gần dân, đua theo thành tích."]
+    bm25 = BM25.fit([passage_terms(p)[1] for p in passages])
+    scores = bm25.scores(query_terms_folded("phong trao thi dua"))
+    assert scores[0] > scores[1] > 0  # "thi" equals "thì" once folded; the bigram "thi_dua" decides
+
+
+def test_question_words_are_not_query_terms() -> None:
+    terms = query_terms_accented("Công văn 608 ban hành ngày nào vậy?")
+    assert {"công", "văn", "608", "ban", "hành", "ngày"} <= set(terms)
+    assert "nào" not in terms and "vậy" not in terms
+
+
+def test_thesaurus_maps_everyday_words_with_and_without_diacritics() -> None:
+    thesaurus = Thesaurus.load()
+    with_marks = thesaurus.expand("bộ đội công an có phải gương mẫu không".split(), accented=True)
+    without = thesaurus.expand("bo doi cong an co phai guong mau khong".split(), accented=False)
+    assert any("lực lượng vũ trang" in e for e in with_marks)
+    assert with_marks == without
+
+
+def test_evaluation_normalisation_is_nfc_casefold_and_spaces() -> None:
+    decomposed = "Ủy ban  nhân\ndân"  # "Ủ" as U + combining marks
+    import unicodedata
+
+    assert eval_normalize(unicodedata.normalize("NFD", decomposed)) == "ủy ban nhân dân"
