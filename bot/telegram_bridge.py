@@ -119,8 +119,10 @@ def telegram_webhook_route(application: Application, secret: str, path: str = "/
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
             data = json.loads(await request.body())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("an update is a JSON object with an integer update_id")
             update = Update.de_json(data, application.bot)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
         if update is None:
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)

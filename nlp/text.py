@@ -35,9 +35,17 @@ def _fix_tone_placement(word: str) -> str:
     return unicodedata.normalize("NFC", out)
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """Replace lone surrogates (from broken UTF-16 or JSON escapes) with U+FFFD so encoders never choke on them."""
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
 def normalize(text: str) -> str:
     """NFC, one tone-mark placement, case folding and collapsed whitespace."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", scrub(text))
     text = _WORD_RE.sub(lambda m: _fix_tone_placement(m.group(0)), text)
     text = text.casefold()
     return _SPACE_RE.sub(" ", text).strip()
@@ -83,7 +91,7 @@ def restore_diacritics(text: str) -> str:
 
     The guess is rough (pyvi's CRF), so callers use it as an extra view next to the folded text, never instead of it.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", scrub(text))
     if not text.strip() or has_diacritics(text):
         return text
     restored = _accent_restorer()(text)
