@@ -55,3 +55,19 @@ async def deliver_answer(store: Any, deliverer: Any, record: PetitionRecord, age
         return DeliveryOutcome("failed", reason, updated)
     updated = await run_in_threadpool(store.record_delivery, record.code, True)
     return DeliveryOutcome("sent", record=updated)
+
+
+async def retry_pending_deliveries(store: Any, deliverer: Any, agency_name: Any, *, limit: int = 50) -> dict[str, int]:
+    """One pass of the delivery worker: resend every answer still pending or failed (below the attempt limit).
+
+    `agency_name` maps an agency code to its display name. Returns counts per outcome, for the log.
+    """
+    counts: dict[str, int] = {}
+    if deliverer is None:
+        return counts
+    for record in await run_in_threadpool(store.pending_deliveries, limit=limit):
+        outcome = await deliver_answer(store, deliverer, record, agency_name(record.agency))
+        counts[outcome.state] = counts.get(outcome.state, 0) + 1
+    if counts:
+        log.info("delivery worker pass: %s", counts)
+    return counts

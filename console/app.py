@@ -1,6 +1,11 @@
 """The web app: the public chat page and (mounted under /console/) the operators' console."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -13,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console.answering import retry_pending_deliveries
 from console.config import WebConfig
 from console.context import ConsoleContext
 from console.routes import console_routes, error_handlers
@@ -20,6 +26,7 @@ from console.security import SECURITY_HEADERS
 from console.templating import make_templates
 from console.webchat import make_routes
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
 
@@ -44,6 +51,16 @@ class ConsoleHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+async def _delivery_worker(ctx: ConsoleContext, every_s: float) -> None:
+    """Resend failed answers periodically, so a citizen's answer is never dropped because a channel was down."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)
+        except Exception:  # keep the worker alive; the failure is logged and retried next pass
+            log.exception("delivery worker pass failed")
 
 
 def create_console_app(config: WebConfig) -> Starlette:
@@ -73,6 +90,20 @@ def create_console_app(config: WebConfig) -> Starlette:
                    https_only=config.cookie_secure, session_cookie="danvan_session"),
         Middleware(ConsoleHeaders),
     ]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=error_handlers(console_templates))
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        if config.deliverer is not None and config.delivery_retry_s > 0:
+            task = asyncio.create_task(_delivery_worker(ctx, config.delivery_retry_s))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=error_handlers(console_templates),
+                    lifespan=lifespan)
     app.state.console = ctx
     return app

@@ -42,6 +42,8 @@ class WebConfig:
     # Sends an answer to the citizen's chat: an object with deliver(channel, sender_id, text), sync or async
     # (bot.delivery.Deliverer). Without it answers are stored and left pending for the delivery worker.
     deliverer: Any = None
+    # Seconds between passes of the worker that resends answers whose delivery failed; 0 turns it off.
+    delivery_retry_s: float = 60.0
     # Zero-argument callable returning the knowledge.KnowledgeBase; called on first use of the Documents page, so
     # the embedding model is not loaded when the app is built.
     knowledge_factory: Callable[[], Any] | None = None

@@ -22,8 +22,8 @@ _MARKER_RE = re.compile(r"^(?:[-–•+]\s+|\d{1,3}[.)]\s+|[a-zđ]\)\s+)")
 
 DECLINE_TEXT = (
     "Xin lỗi, các văn bản mà hệ thống đang có (Công văn số 608/UBND-NCPC của UBND tỉnh Tây Ninh và các tài liệu "
-    "liên quan) không đề cập nội dung này, nên tôi không thể trả lời chính xác. Nếu anh/chị có ý kiến, phản ánh "
-    "hoặc kiến nghị, anh/chị có thể gửi phản ánh, kiến nghị để cơ quan có thẩm quyền xem xét, giải quyết."
+    "liên quan) không đề cập nội dung này, nên tôi không thể trả lời chính xác. Nếu bạn có ý kiến, phản ánh "
+    "hoặc kiến nghị, bạn có thể gửi phản ánh, kiến nghị để cơ quan có thẩm quyền xem xét, giải quyết."
 )
 EMPTY_TEXT = "Anh/chị vui lòng nhập câu hỏi về công tác dân vận hoặc về Công văn số 608/UBND-NCPC."
 

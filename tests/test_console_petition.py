@@ -199,3 +199,27 @@ def test_answer_to_a_web_chat_petition_is_kept_for_lookup(make_console_env, tele
     stored = env.get(record.code)
     assert stored.answer == ANSWER and stored.delivery_state == "failed" and stored.delivery_error
     assert telegram.texts() == []
+
+
+def test_delivery_worker_resends_failed_answers_without_an_operator(make_console_env, telegram) -> None:
+    import asyncio
+
+    from console.answering import retry_pending_deliveries
+
+    deliverer = build_deliverer(telegram=TelegramDeliveryConfig(token=telegram.token, base_url=telegram.base_url))
+    env = make_console_env(deliverer=deliverer)
+    record = env.petition(sender_id="telegram:4545")
+    telegram.blocked_chats.add(4545)
+    with env.client() as client:
+        page = _open(env, client, "op-a", record.code)
+        client.post(f"/console/p/{record.code}/answer", data={"csrf_token": csrf_of(page.text), "answer": ANSWER})
+    assert env.get(record.code).delivery_state == "failed"
+    ctx = env.app.state.console
+    # Still blocked: the pass records another failed attempt, nothing is sent.
+    assert asyncio.run(retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)) == {"failed": 1}
+    telegram.blocked_chats.clear()
+    assert asyncio.run(retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)) == {"sent": 1}
+    assert env.get(record.code).delivery_state == "sent"
+    assert ANSWER in telegram.texts(4545)[0]
+    # Nothing left to resend.
+    assert asyncio.run(retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)) == {}
