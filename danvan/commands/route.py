@@ -62,21 +62,6 @@ def _router(settings: Settings) -> Any:
 
 
 def _read_jsonl(path: Path) -> list[str]:
-    from danvan.errors import CommandError
+    from danvan.jsonl import read_field
 
-    try:
-        lines = sys.stdin.read().splitlines() if str(path) == "-" else path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"cannot read {path}: {exc}") from exc
-    texts = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CommandError(f"{path}:{number}: not a JSON object ({exc.msg})") from exc
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            raise CommandError(f'{path}:{number}: expected an object with a "text" string')
-        texts.append(item["text"])
-    return texts
+    return read_field(path, "text")
