@@ -10,16 +10,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Boolean, DateTime, Engine, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from petitions.models import NAMING
 
 
 class ConsoleBase(DeclarativeBase):
+    # Same constraint naming as the petitions tables: both live in one database, so names must never collide.
     metadata = MetaData(naming_convention=NAMING)
 
 
