@@ -71,6 +71,7 @@ class TelegramStandin:
         self._message_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
         self._sent_messages: dict[int, dict[str, Any]] = {}
+        self._chat_logs: dict[int, list[tuple[float, str]]] = {}
         self._closing = False
         app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
         self._server = BackgroundServer(app, port)
@@ -177,6 +178,11 @@ class TelegramStandin:
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [m["text"] for m in self.messages(chat_id)]
+
+    def chat_log(self, chat_id: int) -> list[tuple[float, str]]:
+        """(monotonic time, text) of every message sent to one chat; cheap enough to poll under load."""
+        with self._lock:
+            return list(self._chat_logs.get(chat_id, ()))
 
     def sent_message_ids(self, chat_id: int) -> list[int]:
         with self._lock:
@@ -286,6 +292,8 @@ class TelegramStandin:
         extra: dict[str, Any] = {"text": text}
         if params.get("reply_markup"):
             extra["reply_markup"] = params["reply_markup"]
+        with self._lock:
+            self._chat_logs.setdefault(params["chat_id"], []).append((time.monotonic(), text))
         return self._ok(self._record_message(params["chat_id"], extra))
 
     def _m_sendPhoto(self, params: dict[str, Any]) -> JSONResponse:
