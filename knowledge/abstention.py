@@ -2,8 +2,11 @@
 
 No single score separates answerable from unanswerable questions: the top cosine of an off-topic question is often
 as high as that of a real one, and a question about the letter that asks for a detail it does not give ("báo cáo
-trước ngày nào?") matches the right document. The model combines the dense similarity with how much of the
-question's own wording (syllables and bigrams) the top passages contain. Its weights are fitted by
+trước ngày nào?") matches the right document. So a question first passes gates — when it asks for a kind of fact
+(a sum of money, a fine, a deadline, a phone number, a person) that none of the top passages holds, or names a year
+none of them mentions, it is declined — and then the model combines the dense similarity (raw, and above the
+question's background) with how much of the question's own wording (syllables and bigrams, everyday words counted
+through the thesaurus) the top passages contain and whether the lexical and dense views agree. Its weights are fitted by
 `python -m knowledge.calibrate` on questions written for calibration (knowledge/data/calibration.jsonl), never on
 the evaluation sets, and stored per retrieval system in knowledge/data/abstention.json.
 """
@@ -15,7 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "abstention.json"
-FEATURES = ("cos_top", "cos_max", "cov_uni", "cov_bi", "oov", "agree", "type_ok")
+FEATURES = ("cos_top", "cos_z", "cov_uni", "cov_bi", "agree")
+# Hard conditions checked before the model: the question asks for a kind of fact (a sum, a fine, a deadline, a phone
+# number, a person) that none of the top passages holds, or names a year none of them mentions.
+GATES = ("type_ok", "year_ok")
 
 
 @dataclass(frozen=True)
@@ -28,8 +34,15 @@ class LogisticRule:
     coef: tuple[float, ...]
     intercept: float
     threshold: float = 0.5
+    gates: tuple[str, ...] = ()  # features that must be 1 (true) before the model is asked
+
+    def passes(self, feats: dict[str, float]) -> bool:
+        return all(feats.get(gate, 1.0) >= 0.5 for gate in self.gates)
 
     def probability(self, feats: dict[str, float]) -> float:
+        """p(answerable); 0 when a gate fails."""
+        if not self.passes(feats):
+            return 0.0
         z = self.intercept
         for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
             z += w * (feats.get(name, 0.0) - mu) / (sd or 1.0)
@@ -37,7 +50,8 @@ class LogisticRule:
 
     def to_dict(self) -> dict[str, object]:
         return {"features": list(self.features), "mean": list(self.mean), "scale": list(self.scale),
-                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold}
+                "coef": list(self.coef), "intercept": self.intercept, "threshold": self.threshold,
+                "gates": list(self.gates)}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> LogisticRule:
@@ -48,6 +62,7 @@ class LogisticRule:
             coef=tuple(data["coef"]),  # type: ignore[arg-type]
             intercept=float(data["intercept"]),  # type: ignore[arg-type]
             threshold=float(data.get("threshold", 0.5)),  # type: ignore[arg-type]
+            gates=tuple(data.get("gates", ())),  # type: ignore[arg-type]
         )
 
 
@@ -71,5 +86,6 @@ class Abstention:
         return self.rules[system].probability(feats)
 
     def answers(self, system: str, feats: dict[str, float]) -> tuple[bool, float]:
-        p = self.probability(system, feats)
-        return p >= self.rules[system].threshold, p
+        rule = self.rules[system]
+        p = rule.probability(feats)
+        return rule.passes(feats) and p >= rule.threshold, p

@@ -15,7 +15,8 @@ from knowledge.models import DocInfo, Passage
 
 # Questions about who issued / signed / when / to whom, and the passage kinds that answer them.
 _INTENTS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
-    (("ai ky", "nguoi ky", "ky ten", "ky boi", "chuc vu gi", "chuc danh"), frozenset({"signature"})),
+    (("ai ky", "nguoi ky", "nao ky", "ky ten", "ky boi", "ai ki", "nguoi ki", "nao ki", "chuc vu gi", "chuc danh"),
+     frozenset({"signature"})),
     (("gui cho", "gui toi", "gui den", "gui ai", "kinh gui", "noi nhan", "ai nhan", "gui nhung"),
      frozenset({"addressees", "recipients"})),
     (("ngay nao", "nam nao", "thang nao", "khi nao", "bao gio", "luc nao", "ngay bao nhieu", "ngay may", "nam may",

@@ -8,6 +8,7 @@ are kept beside it for evaluation.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllables
 
-from knowledge.answertype import has_fact, question_type
+from knowledge.answertype import AnswerTypes, Ask, question_years
 from knowledge.collection import Collection
 from knowledge.mentions import Hints, MentionDetector, boost
 from knowledge.terms import (
@@ -38,6 +39,7 @@ LEXICAL_VIEWS = ("bm25_accented", "bm25_folded")
 DENSE_VIEWS = ("dense_passage", "dense_sentence")
 # Lexical views weigh more: on text without diacritics and on document numbers and dates they are the reliable ones;
 # the sentence grain of the dense view is worth more than the passage grain (a passage answers by one sentence).
+BACKGROUND_SAMPLE = 4096  # vectors sampled for the question's background cosine
 VIEW_WEIGHTS = {"bm25_accented": 1.5, "bm25_folded": 1.5, "dense_passage": 0.5, "dense_sentence": 1.0}
 
 
@@ -53,7 +55,8 @@ class Query:
     dense_text: str  # what is embedded: the question, or its restored form when typed without diacritics
     expansions: list[str] = field(default_factory=list)  # official wording for everyday phrases (thesaurus)
     expanded_syllables: list[tuple[frozenset[str], str]] = field(default_factory=list)  # phrase syllables -> wording
-    answer_type: str | None = None  # amount / place / contact / person, when the question asks for such a fact
+    answer_type: Ask | None = None  # the kind of fact asked for (a sum, a deadline, a person...), if any
+    years: set[str] = field(default_factory=set)  # years the question names
     accented_extra: list[str] = field(default_factory=list)
     folded_extra: list[str] = field(default_factory=list)
 
@@ -84,9 +87,10 @@ class Retriever:
         self.thesaurus = thesaurus if thesaurus is not None else Thesaurus.load()
         self._summary = np.array([collection.doc_of(i).summary for i in range(len(collection))], dtype=bool)
         self.mentions = MentionDetector(collection.docs)
+        self.answer_types = AnswerTypes.load()
 
     def analyse(self, question: str) -> Query:
-        text = " ".join(question.split())
+        text = self._spelling(" ".join(question.split()))
         accented_input = has_diacritics(text)
         accented = normalize(text) if accented_input else self.collection.accents.restore(text)
         accented_terms = query_terms_accented(accented)
@@ -107,8 +111,23 @@ class Retriever:
             accented_extra=list(dict.fromkeys(acc_extra)),
             folded_extra=list(dict.fromkeys(fold_extra)),
             expanded_syllables=matches,
-            answer_type=question_type(text),
+            answer_type=self.answer_types.classify(text),
+            years=question_years(text),
         )
+
+    def _spelling(self, text: str) -> str:
+        """Write a final i as y (or y as i) when only the other spelling is in the collection: "kí" and "ký", "lí do"
+        and "lý do" are both correct Vietnamese, and people type either."""
+        accented = has_diacritics(text)
+        vocabulary = self.collection.bm25_accented if accented else self.collection.bm25_folded
+
+        def swap(match: re.Match[str]) -> str:
+            word = match.group(0)
+            variant = word[:-1] + _I_Y[word[-1]]
+            key, other = (normalize(word), normalize(variant)) if accented else (fold(word), fold(variant))
+            return variant if key not in vocabulary and other in vocabulary else word
+
+        return _FINAL_I_Y_RE.sub(swap, text)
 
     def search(self, question: str, top_k: int = 10, systems: tuple[str, ...] = SYSTEMS) -> Search:
         """Rank passages for `question` under the given systems (fused, bm25, dense) from one encoding of the
@@ -159,12 +178,27 @@ class Retriever:
             "agree": len(lexical_top & dense_top) / 3.0,
             "cos_gap": cos_sorted[0] - cos_sorted[min(4, len(cos_sorted) - 1)] if cos_sorted else 0.0,
         }
+        background = _background(col, vector[0])
         for name, ranking in rankings.items():
             ranking.rows = ranking.rows[:top_k]
             ranking.scores = ranking.scores[:top_k]
             if name in systems:
-                ranking.features = {**evidence_features(col, query, ranking.rows, best_cos), **shared}
+                feats = evidence_features(col, query, ranking.rows, best_cos)
+                feats["cos_z"] = (feats["cos_top"] - background[0]) / background[1]
+                ranking.features = {**feats, **shared, **self.fact_features(query, ranking.rows)}
         return Search(query, rankings, vector[0], best_cos)
+
+    def fact_features(self, query: Query, rows: list[int]) -> dict[str, float]:
+        """type_ok: 0 when the question asks for a kind of fact (a sum, a fine, a deadline, a contact, a person) that
+        none of the top passages holds; year_ok: 0 when it names a year that none of them (nor their documents'
+        dates) mentions."""
+        col = self.collection
+        top = rows[:3]
+        ask = query.answer_type
+        type_ok = ask is None or any(
+            self.answer_types.gives(ask, col.passages[r].text, col.passages[r].kind, col.termsets[r][1]) for r in top)
+        year_ok = all(any(year in col.termsets[r][1] or year in col.doc_of(r).date for r in top) for year in query.years)
+        return {"type_ok": float(type_ok), "year_ok": float(year_ok)}
 
     def _fuse(self, views: dict[str, list[int]], hints: Hints | None = None) -> Ranking:
         """Reciprocal-rank fusion; reference cards are scaled down a little so official text wins ties, and the
@@ -184,9 +218,22 @@ class Retriever:
         return Ranking([r for r, _ in ordered], [s for _, s in ordered])
 
 
+_I_Y = dict(zip("iíìỉĩịyýỳỷỹỵIÍÌỈĨỊYÝỲỶỸỴ", "yýỳỷỹỵiíìỉĩịYÝỲỶỸỴIÍÌỈĨỊ"))
+_FINAL_I_Y_RE = re.compile(r"\b[bcdđghklmnpqrstvx]+[iíìỉĩịyýỳỷỹỵ]\b", re.I)  # consonants then a lone final i/y
+
+
 @lru_cache(maxsize=65536)
 def _fold(term: str) -> str:
     return fold(term)
+
+
+def _background(col: Collection, vector: np.ndarray) -> tuple[float, float]:
+    """Mean and spread of the question's cosine to every passage and sentence (a sample of them in a large
+    collection). e5 gives every pair of texts a high cosine, higher for some questions than others; how far the best
+    passage stands above this background says more than the raw cosine."""
+    step = max(1, (len(col.vectors) + len(col.sentence_vectors)) // BACKGROUND_SAMPLE)
+    cosines = np.concatenate([col.vectors[::step] @ vector, col.sentence_vectors[::step] @ vector])
+    return float(cosines.mean()), float(cosines.std()) or 1.0
 
 
 def _top(scores: np.ndarray, k: int) -> list[int]:
@@ -199,12 +246,12 @@ def _top(scores: np.ndarray, k: int) -> list[int]:
 def evidence_features(col: Collection, query: Query, rows: list[int], best_cos: dict[int, float]) -> dict[str, float]:
     """Signals that the top passages actually answer the question (inputs of the abstention model).
 
-    - cos_top: best cosine (passage or sentence) of the first passage; cos_max: best cosine of any candidate.
+    - cos_top: best cosine (passage or sentence) of the first passage; cos_max: best cosine of any candidate
+      (cos_z, set by the caller: cos_top in standard deviations above the question's background cosine).
     - cov_uni / cov_bi: share of the question's content syllables (IDF-weighted) / content bigrams found in the top-3
       passages — accented forms when the question has diacritics, folded forms otherwise. A syllable of an everyday
       phrase counts as found when the official wording the thesaurus gives for it is in those passages.
     - oov: share of content syllables that no passage of the collection uses.
-    - type_ok: 0 when the question asks for a figure, place, contact or person and the top passages hold none.
     """
     feats: dict[str, float] = {
         "cos_top": best_cos.get(rows[0], 0.0) if rows else 0.0,
@@ -252,8 +299,4 @@ def evidence_features(col: Collection, query: Query, rows: list[int], best_cos: 
     else:
         feats["cov_bi"] = feats["cov_uni"]
     feats["n_content"] = float(len(content))
-    if query.answer_type is None:
-        feats["type_ok"] = 1.0
-    else:
-        feats["type_ok"] = float(any(has_fact(query.answer_type, col.passages[r].text) for r in rows[:3]))
     return feats
