@@ -1,0 +1,131 @@
+"""Deciding whether to answer: the kinds of fact a question asks for, the gates, and the model on the real index."""
+from __future__ import annotations
+
+import pytest
+
+from knowledge.abstention import GATES, LogisticRule
+from knowledge.answering import DECLINE_TEXT
+from knowledge.answertype import AMOUNT, PERSON, AnswerTypes, question_years
+
+CITATION = "Công văn số 608/UBND-NCPC ngày 02/4/2019 của UBND tỉnh Tây Ninh"
+
+
+@pytest.fixture(scope="module")
+def types() -> AnswerTypes:
+    return AnswerTypes.load()
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Công văn 608 quy định phạt bao nhiêu nếu không thực hiện?", "penalty"),
+        ("muc phat can bo hach dich la bao nhieu", "penalty"),
+        ("Kinh phí tổ chức phong trào lấy từ đâu?", "money"),
+        ("ngan sach cho dan van nam 2019 la bao nhieu", "money"),
+        ("mấy ông cán bộ xã làm dân vận lương nhiêu vậy", "money"),
+        ("Hạn chót nộp báo cáo là ngày nào?", "deadline"),
+        ("sđt của phó chủ tịch ubnd tỉnh", "contact"),
+        ("địa chỉ ban dân vận tỉnh ủy", "address"),
+        ("Hội nghị triển khai được tổ chức ở đâu?", "place"),
+        ("Ông ấy năm nay bao nhiêu tuổi?", AMOUNT),
+        ("Kết luận 43 gồm mấy nội dung chính?", AMOUNT),
+        ("Ai là Chủ tịch Ủy ban Mặt trận Tổ quốc tỉnh?", PERSON),
+    ],
+)
+def test_questions_asking_for_a_kind_of_fact_are_recognised(types: AnswerTypes, question: str, kind: str) -> None:
+    ask = types.classify(question)
+    assert ask is not None and ask.kind == kind
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "tỉnh có khen mấy người làm dân vận giỏi không vậy",  # "mấy" as a plural in a yes/no question
+        "đường này có kẹt xe không mấy bạn",
+        "cong van tay ninh ve dan van nam 2019 so hieu bao nhieu",  # an identifier, not an amount
+        "cv 608 ngay bao nhieu",  # a date
+        "Văn bản của Thủ tướng năm 2016 về dân vận tên là gì?",  # a document's title, not a person
+        "Công văn yêu cầu phát huy vai trò của nhân dân thế nào?",  # "phát" is not "phạt"
+        "cong van yeu cau phat huy vai tro nhan dan the nao",
+        "Dân vận có giúp phát triển kinh tế không?",
+    ],
+)
+def test_questions_asking_for_an_explanation_have_no_fact_kind(types: AnswerTypes, question: str) -> None:
+    assert types.classify(question) is None
+
+
+def test_a_fact_of_the_asked_kind_must_be_in_the_passage(types: AnswerTypes) -> None:
+    money = types.classify("phụ cấp bao nhiêu tiền")
+    assert money is not None
+    assert not types.gives(money, "hướng đến mục tiêu đồng thuận của cộng đồng")  # "đồng" is not money here
+    assert types.gives(money, "mức hỗ trợ 500.000 đồng mỗi tháng")
+    count = types.classify("có bao nhiêu người được khen thưởng")
+    assert count is not None and count.unit == "nguoi"
+    assert not types.gives(count, "Kết luận số 43-KL/TW ngày 07/01/2019", "paragraph")  # dates and numbers of documents
+    assert types.gives(count, "đã khen thưởng 12 người", "paragraph")
+    place = types.classify("Quyết định được ban hành ở đâu?")
+    assert place is not None and types.gives(place, "Hà Nội, ngày 30 tháng 7 năm 2021")
+    address = types.classify("địa chỉ trụ sở ở đâu")
+    assert address is not None and not types.gives(address, "Hà Nội, ngày 30 tháng 7 năm 2021")
+    who = types.classify("Ai là Chủ tịch Mặt trận Tổ quốc tỉnh?")
+    assert who is not None
+    signature_terms = frozenset("cong van 608 chu ky pho chu tich nguyen thanh ngoc".split())
+    assert not types.gives(who, "PHÓ CHỦ TỊCH Nguyễn Thanh Ngọc", "signature", signature_terms)
+
+
+def test_years_named_in_a_question() -> None:
+    assert question_years("ai là chủ tịch tỉnh năm 2024, còn 2019?") == {"2024", "2019"}
+    assert question_years("Công văn 608 ký ngày nào?") == set()
+
+
+def test_a_failed_gate_declines_whatever_the_model_says() -> None:
+    rule = LogisticRule(("cos_top",), (0.0,), (1.0,), (10.0,), 10.0, 0.5, GATES)
+    assert rule.passes({"cos_top": 1.0, "type_ok": 1.0, "year_ok": 1.0})
+    assert rule.probability({"cos_top": 1.0, "type_ok": 1.0, "year_ok": 1.0}) > 0.99
+    assert rule.probability({"cos_top": 1.0, "type_ok": 0.0, "year_ok": 1.0}) == 0.0
+    assert LogisticRule.from_dict(rule.to_dict()) == rule
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Công văn 608 quy định mức phạt bao nhiêu tiền nếu cơ quan không thực hiện?",
+        "Hạn chót để các sở nộp kế hoạch thực hiện Kết luận 43 là ngày nào?",
+        "Ai là Chủ tịch Ủy ban Mặt trận Tổ quốc tỉnh Tây Ninh?",
+        "Số điện thoại của người ký công văn 608 là gì?",
+        "ngan sach tinh chi cho phong trao dan van kheo la bao nhieu",
+        "Năm 2024 tỉnh đã tổng kết công văn 608 chưa?",
+    ],
+)
+def test_questions_about_details_the_documents_do_not_give_are_declined(knowledge_base, question: str) -> None:
+    answer = knowledge_base.ask(question)
+    assert not answer.answered, answer.answer
+    assert answer.answer == DECLINE_TEXT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "evidence", "section"),
+    [
+        ("Cán bộ mà lạnh lùng, bỏ mặc dân thì công văn có phê phán không?", "thờ ơ, vô cảm",
+         "điểm 4, gạch đầu dòng thứ hai"),
+        ("Người dân có được góp ý vào chủ trương, chính sách không?", "sự tham gia của nhân dân",
+         "điểm 4, gạch đầu dòng thứ nhất"),
+        ("bà con bức xúc chuyện đời sống thì chính quyền phải giải quyết gọn lẹ hả",
+         "xử lý khẩn trương, dứt điểm", "điểm 4, gạch đầu dòng thứ ba"),
+    ],
+)
+def test_paraphrased_questions_are_answered_with_the_right_citation(knowledge_base, question, evidence, section) -> None:
+    answer = knowledge_base.ask(question)
+    assert answer.answered, answer.answer
+    assert any(evidence in " ".join(s.text.split()) for s in answer.sources[:3])
+    assert answer.answer.startswith(f"Theo {section} {CITATION}: “")
+
+
+@pytest.mark.slow
+def test_either_spelling_of_a_final_i_or_y_finds_the_signature(knowledge_base) -> None:
+    for question in ("công văn 608 ai kí", "cong van 608 ai ki"):
+        answer = knowledge_base.ask(question)
+        assert answer.answered and answer.sources[0].section == "chữ ký", question
+        assert "Nguyễn Thanh Ngọc" in answer.answer
