@@ -75,6 +75,10 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
         "DANVAN_ACTION_URL": f"http://{settings.host}:{action_port}/webhook",
         "DANVAN_TRACKER_URL": settings.tracker_url,
         "DANVAN_LOCK_STORE_URL": settings.lock_store_url,
+        # Serving predicts one small message at a time: TensorFlow's thread pools would only compete with the
+        # action server and the web app for the machine's cores (training keeps TensorFlow's defaults).
+        "TF_INTRA_OP_PARALLELISM_THREADS": "1",
+        "TF_INTER_OP_PARALLELISM_THREADS": "1",
     })
     return ProcessSpec(
         name=name, cmd=cmd, env=env, cwd=str(root), port=port, host=settings.host,
