@@ -86,6 +86,7 @@ class Retriever:
         self.encoder = encoder
         self.thesaurus = thesaurus if thesaurus is not None else Thesaurus.load()
         self._summary = np.array([collection.doc_of(i).summary for i in range(len(collection))], dtype=bool)
+        self._notice = card_notices(collection)
         self.mentions = MentionDetector(collection.docs)
         self.answer_types = AnswerTypes.load()
 
@@ -143,18 +144,20 @@ class Retriever:
         if query.expansions:
             lex_acc += EXPANSION_WEIGHT * col.bm25_accented.scores(query.accented_extra)
             lex_fold += EXPANSION_WEIGHT * col.bm25_folded.scores(query.folded_extra)
+        lex_acc[self._notice] = 0.0
+        lex_fold[self._notice] = 0.0
 
         p_scores, p_rows = col.dense.search(vector, CANDIDATES)
         s_scores, s_rows = col.dense_sentences.search(vector, CANDIDATES * 4)
         passage_cos: dict[int, float] = {}
         for score, row in zip(p_scores[0], p_rows[0]):
-            if row >= 0:
+            if row >= 0 and not self._notice[row]:
                 passage_cos[int(row)] = float(score)
         sentence_cos: dict[int, float] = {}
         for score, srow in zip(s_scores[0], s_rows[0]):
             if srow >= 0:
                 row = int(col.sentence_rows[srow])
-                if row not in sentence_cos:  # results come best first: keep each passage's best sentence
+                if row not in sentence_cos and not self._notice[row]:  # results come best first: keep each passage's best sentence
                     sentence_cos[row] = float(score)
 
         views = {
@@ -225,6 +228,27 @@ _FINAL_I_Y_RE = re.compile(r"\b[bcdđghklmnpqrstvx]+[iíìỉĩịyýỳỷỹ�
 @lru_cache(maxsize=65536)
 def _fold(term: str) -> str:
     return fold(term)
+
+
+def card_notices(col: Collection) -> np.ndarray:
+    """Mask of the notice paragraphs of reference cards ("Bản tóm tắt do hệ thống biên soạn...").
+
+    Every card opens with the same notice that it is a summary, not official text. It answers no question, yet it
+    names the card's document and so ranks high whenever a question names that document, taking a top-3 place from
+    the card's real content; the citation of a card says it is a summary anyway. A card passage is taken for that
+    notice when its first sentence also opens a passage of another card.
+    """
+    firsts: dict[int, str] = {}
+    docs: dict[str, set[str]] = {}
+    for row in range(len(col)):
+        passage = col.passages[row]
+        if col.doc_of(row).summary and passage.sentences:
+            firsts[row] = first = normalize(passage.sentences[0])
+            docs.setdefault(first, set()).add(passage.doc_id)
+    mask = np.zeros(len(col), dtype=bool)
+    for row, first in firsts.items():
+        mask[row] = len(docs[first]) >= 2
+    return mask
 
 
 def _background(col: Collection, vector: np.ndarray) -> tuple[float, float]:

@@ -88,6 +88,15 @@ def test_reference_cards_say_they_are_summaries(knowledge_base) -> None:
     assert "không phải văn bản chính thức" in answer.answer
 
 
+def test_card_notice_is_never_a_source(knowledge_base) -> None:
+    """Every reference card opens with the same notice that it is a summary; naming the card's document must bring
+    its content, not that notice, into the top passages."""
+    for question in ("Nghị quyết 25-NQ/TW nói về vấn đề gì?", "nghi quyet 25 noi ve van de gi"):
+        answer = knowledge_base.ask(question)
+        assert all(not s.text.startswith("Bản tóm tắt do hệ thống biên soạn") for s in answer.sources)
+        assert evidence_in_top3(answer, "Tăng cường và đổi mới sự lãnh đạo của Đảng đối với công tác dân vận")
+
+
 def test_empty_question_is_not_searched(knowledge_base) -> None:
     answer = knowledge_base.ask("   ")
     assert not answer.answered and answer.sources == []

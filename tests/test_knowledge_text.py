@@ -33,6 +33,25 @@ def test_restores_diacritics_with_the_documents_vocabulary(accents: AccentModel,
     assert accents.restore(typed) == expected
 
 
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("so hieu bao nhieu", "số hiệu bao nhiêu"),  # the letter has "nhiều", never "bao nhiêu"
+        ("nghi quyet 25 noi ve van de gi", "nghị quyết 25 nói về vấn đề gì"),  # "nội" (nội dung) without questions
+    ],
+)
+def test_restoration_knows_how_questions_are_worded(accents: AccentModel, typed: str, expected: str) -> None:
+    assert accents.restore(typed) == expected
+
+
+def test_saved_accent_model_holds_the_documents_counts_only(accents: AccentModel) -> None:
+    saved = AccentModel.from_dict(accents.to_dict())
+    assert "nói" not in accents.to_dict()["unigrams"]  # a question word, not the letter's
+    assert saved.restore("noi ve van de gi") == accents.restore("noi ve van de gi") == "nói về vấn đề gì"
+    corpus_only = AccentModel(accents.corpus_unigrams, accents.corpus_bigrams, questions=False)
+    assert corpus_only.restore("noi ve van de gi") != "nói về vấn đề gì"
+
+
 def test_restoration_leaves_accented_text_alone(accents: AccentModel) -> None:
     assert accents.restore("Dân vận KHÉO") == "dân vận khéo"
 
