@@ -65,9 +65,14 @@ class PhaseStats:
     turns: int = 0
     duration: float = 0.0
     error_samples: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    slowest: list[tuple[float, float, str]] = field(default_factory=list)  # (latency, sent at, text)
 
-    def record(self, channel: str, latency: float) -> None:
+    def record(self, channel: str, latency: float, text: str = "") -> None:
         self.latencies.setdefault(channel, []).append(latency)
+        self.slowest.append((latency, time.monotonic() - latency - self.started, text))
+        if len(self.slowest) > 20:
+            self.slowest = sorted(self.slowest, reverse=True)[:5]
 
     def fail(self, exc: Exception) -> None:
         self.errors += 1
@@ -77,7 +82,10 @@ class PhaseStats:
         every = [x for values in self.latencies.values() for x in values]
         result: dict[str, Any] = {"phase": self.name, "turns": self.turns, "errors": self.errors,
                                   "turns_per_s": round(self.turns / self.duration, 2) if self.duration else 0.0,
-                                  **percentiles(every), "error_samples": self.error_samples[:5]}
+                                  **percentiles(every), "error_samples": self.error_samples[:5],
+                                  # when the slowest turns were sent (s after the phase began) and what they said
+                                  "slowest": [{"ms": round(1000 * lat, 1), "sent_at_s": round(at, 1), "text": text}
+                                              for lat, at, text in sorted(self.slowest, reverse=True)[:5]]}
         if len(self.latencies) > 1:
             result["by_channel"] = {name: {"turns": len(v), **percentiles(v)} for name, v in self.latencies.items()}
         return result
@@ -158,7 +166,7 @@ class Citizen:
             self.stats.turns += 1
         # Telegram: latency up to the last reply message, not including the quiet wait that detects the end.
         ended = getattr(self.channel, "last_reply_at", None) if isinstance(self.channel, TelegramChannel) else None
-        self.stats.record(self.channel.name, (ended or time.monotonic()) - started)
+        self.stats.record(self.channel.name, (ended or time.monotonic()) - started, text)
         return reply
 
     async def petition(self) -> None:
@@ -205,7 +213,7 @@ async def run_phase(name: str, url: str, n: int, duration: float, codes: list[st
 
     Every citizen stops at the deadline (a pause is cut short, an unfinished petition abandoned), so turns/s is
     turns completed over the phase's real length and the two phases compare like with like."""
-    stats = PhaseStats(name)
+    stats = PhaseStats(name, started=time.monotonic())
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT_S, limits=limits) as client:
         rest = RestChannel(client, url)

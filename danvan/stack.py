@@ -14,6 +14,10 @@ from danvan.rasa_model import rasa_env
 from danvan.settings import Settings
 
 
+# Pending connections a server accepts before the kernel drops new ones (Linux caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 1024
+
+
 def child_env(settings: Settings) -> dict[str, str]:
     """Settings handed to child `danvan` processes, so every process sees the same configuration."""
     env = {
@@ -79,6 +83,9 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
         # action server and the web app for the machine's cores (training keeps TensorFlow's defaults).
         "TF_INTRA_OP_PARALLELISM_THREADS": "1",
         "TF_INTER_OP_PARALLELISM_THREADS": "1",
+        # Rasa listens with a backlog of 100 by default: a burst of new connections beyond it (many citizens at
+        # once, or the bridges reconnecting after a restart) has SYNs dropped and waits seconds for retransmits.
+        "SANIC_BACKLOG": str(LISTEN_BACKLOG),
     })
     return ProcessSpec(
         name=name, cmd=cmd, env=env, cwd=str(root), port=port, host=settings.host,

@@ -6,6 +6,7 @@ import logging
 import time
 
 from danvan.settings import Settings
+from danvan.stack import LISTEN_BACKLOG
 
 log = logging.getLogger(__name__)
 
@@ -36,5 +37,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     log.info("Action server ready to listen on %s:%d (services loaded in %.1f s)", settings.host, port,
              time.monotonic() - started)
     # One process: the services above live in this process, so Sanic must not fork workers.
-    app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False)
+    app.run(host=settings.host, port=port, single_process=True, access_log=False, motd=False, backlog=LISTEN_BACKLOG)
     return 0
