@@ -19,6 +19,7 @@ from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllable
 from knowledge.answertype import AnswerTypes, Ask, question_years
 from knowledge.collection import Collection
 from knowledge.mentions import Hints, MentionDetector, boost
+from knowledge.spelling import SpellingFixer
 from knowledge.terms import (
     STOPWORDS_ACCENTED,
     STOPWORDS_FOLDED,
@@ -38,6 +39,7 @@ RRF_K = 5.0  # small: the first ranks of each view should dominate in a collecti
 EXPANSION_WEIGHT = 0.5  # thesaurus terms count, but less than the asker's own words
 SUMMARY_PRIOR = 0.7  # reference cards yield to official text when the two score alike
 DOC_BOOST = 0.3  # a passage of the document the question names ("quyết định 290")
+CITE_BOOST = 0.15  # a passage of another document that names it ("... thay thế Quyết định số 290"): half as much
 KIND_BOOST = 0.3  # a header/signature/addressee passage when the question asks who issued, signed, when, to whom
 LEXICAL_VIEWS = ("bm25_accented", "bm25_folded")
 DENSE_VIEWS = ("dense_passage", "dense_sentence")
@@ -92,10 +94,17 @@ class Retriever:
         self._summary = np.array([collection.doc_of(i).summary for i in range(len(collection))], dtype=bool)
         self._notice = card_notices(collection)
         self.mentions = MentionDetector(collection.docs)
+        # The documents each passage names besides its own: a later decision replacing one, a card summarising it.
+        self._cites = [frozenset(self.mentions.hints(p.text).docs) - {p.doc_id} for p in collection.passages]
         self.answer_types = AnswerTypes.load()
+        # Question and function words, and every word of the documents or the sample questions, are never typos.
+        protected = STOPWORDS_ACCENTED | STOPWORDS_FOLDED | {fold(w) for w in STOPWORDS_ACCENTED}
+        known = collection.accents.unigrams
+        self.typos = {True: SpellingFixer(collection.bm25_accented, protected, known),
+                      False: SpellingFixer(collection.bm25_folded, protected, {fold(w) for w in known})}
 
     def analyse(self, question: str) -> Query:
-        text = self._spelling(" ".join(question.split()))
+        text = self._fix_typos(self._spelling(" ".join(question.split())))
         accented_input = has_diacritics(text)
         accented = normalize(text) if accented_input else self.collection.accents.restore(text)
         accented_terms = query_terms_accented(accented)
@@ -133,6 +142,24 @@ class Retriever:
             return variant if key not in vocabulary and other in vocabulary else word
 
         return _FINAL_I_Y_RE.sub(swap, text)
+
+    def _fix_typos(self, text: str) -> str:
+        """The question, normalised, with each one-letter typo replaced by the document word it most likely means
+        (knowledge/spelling.py); unchanged when there is none."""
+        accented = has_diacritics(text)
+        normalized = normalize(text)
+        words = list(_WORD_RE.finditer(normalized))
+        tokens = [m.group(0) for m in words]
+        fixed = self.typos[accented].fix(tokens if accented else [fold(t) for t in tokens])
+        if not accented:
+            fixed = [f if f != fold(t) else t for f, t in zip(fixed, tokens)]
+        if fixed == tokens:
+            return text
+        out, last = [], 0
+        for match, word in zip(words, fixed):
+            out += [normalized[last:match.start()], word]
+            last = match.end()
+        return "".join(out) + normalized[last:]
 
     def search(self, question: str, top_k: int = 10, systems: tuple[str, ...] = SYSTEMS) -> Search:
         """Rank passages for `question` under the given systems (fused, bm25, dense) from one encoding of the
@@ -221,10 +248,13 @@ class Retriever:
                 scores[row] *= SUMMARY_PRIOR
             if hints is not None:
                 scores[row] *= boost(hints, passages[row], DOC_BOOST, KIND_BOOST)
+                if hints.docs and passages[row].doc_id not in hints.docs:
+                    scores[row] *= 1.0 + CITE_BOOST * max((hints.docs.get(d, 0.0) for d in self._cites[row]), default=0.0)
         ordered = sorted(scores.items(), key=lambda kv: -kv[1])
         return Ranking([r for r, _ in ordered], [s for _, s in ordered])
 
 
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
 _I_Y = dict(zip("iíìỉĩịyýỳỷỹỵIÍÌỈĨỊYÝỲỶỸỴ", "yýỳỷỹỵiíìỉĩịYÝỲỶỸỴIÍÌỈĨỊ"))
 _FINAL_I_Y_RE = re.compile(r"\b[bcdđghklmnpqrstvx]+[iíìỉĩịyýỳỷỹỵ]\b", re.I)  # consonants then a lone final i/y
 

@@ -97,6 +97,14 @@ def test_card_notice_is_never_a_source(knowledge_base) -> None:
         assert evidence_in_top3(answer, "Tăng cường và đổi mới sự lãnh đạo của Đảng đối với công tác dân vận")
 
 
+def test_a_document_that_names_the_asked_one_is_searched_too(knowledge_base, corpus_dir) -> None:
+    """"Which decision replaced decision 290?" is answered by decision 23, which names 290; the boost given to the
+    document a question names reaches the passages of other documents that name it (and a typo is corrected)."""
+    answer = knowledge_base.ask("quyết địng 290 được thay bằng quyết định nào")
+    assert answer.answered
+    assert evidence_in_top3(answer, "thay thế Quyết định số 290-QĐ/TW")
+
+
 def test_empty_question_is_not_searched(knowledge_base) -> None:
     answer = knowledge_base.ask("   ")
     assert not answer.answered and answer.sources == []

@@ -9,7 +9,8 @@ from knowledge.accents import AccentModel
 from knowledge.bm25 import BM25
 from knowledge.evaluation import eval_normalize
 from knowledge.readers import read_document
-from knowledge.terms import passage_terms, query_terms_accented, query_terms_folded
+from knowledge.spelling import SpellingFixer
+from knowledge.terms import STOPWORDS_ACCENTED, passage_terms, query_terms_accented, query_terms_folded
 from knowledge.thesaurus import Thesaurus
 
 LETTER = Path(__file__).resolve().parents[1] / "knowledge" / "documents" / "cong-van-608-UBND-NCPC-2019.txt"
@@ -50,6 +51,29 @@ def test_saved_accent_model_holds_the_documents_counts_only(accents: AccentModel
     assert saved.restore("noi ve van de gi") == accents.restore("noi ve van de gi") == "nói về vấn đề gì"
     corpus_only = AccentModel(accents.corpus_unigrams, accents.corpus_bigrams, questions=False)
     assert corpus_only.restore("noi ve van de gi") != "nói về vấn đề gì"
+
+
+@pytest.fixture(scope="module")
+def typos(accents: AccentModel) -> SpellingFixer:
+    paragraphs = [p for p in read_document(LETTER).text.split("\n") if p.strip()]
+    return SpellingFixer(BM25.fit([passage_terms(p)[0] for p in paragraphs]), STOPWORDS_ACCENTED, accents.unigrams)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("hệ thống chín trị", "hệ thống chính trị"),  # a letter dropped
+        ("cán bộ thiêu gương mẫu", "cán bộ thiếu gương mẫu"),  # a mark dropped
+        ("mị dân kíck động dân", "mị dân kích động dân"),  # a letter added
+    ],
+)
+def test_one_letter_typos_become_the_documents_words(typos: SpellingFixer, typed: str, expected: str) -> None:
+    assert typos.fix(typed.split()) == expected.split()
+
+
+def test_known_words_and_unpaired_guesses_are_left_alone(typos: SpellingFixer) -> None:
+    assert typos.fix("tiếp công dân".split()) == "tiếp công dân".split()  # "công" is a word, not "nông"
+    assert typos.fix("xyzw dân vận".split()) == "xyzw dân vận".split()  # nothing one edit away pairs with "dân"
 
 
 def test_restoration_leaves_accented_text_alone(accents: AccentModel) -> None:
