@@ -191,7 +191,8 @@ class Retriever:
         for score, srow in zip(s_scores[0], s_rows[0]):
             if srow >= 0:
                 row = int(col.sentence_rows[srow])
-                if row not in sentence_cos and not self._notice[row]:  # results come best first: keep each passage's best sentence
+                # results come best first: keep each passage's best sentence
+                if row not in sentence_cos and not self._notice[row]:
                     sentence_cos[row] = float(score)
 
         views = {
@@ -252,7 +253,8 @@ class Retriever:
             if hints is not None:
                 scores[row] *= boost(hints, passages[row], DOC_BOOST, KIND_BOOST)
                 if hints.docs and passages[row].doc_id not in hints.docs:
-                    scores[row] *= 1.0 + CITE_BOOST * max((hints.docs.get(d, 0.0) for d in self._cites[row]), default=0.0)
+                    cited = max((hints.docs.get(d, 0.0) for d in self._cites[row]), default=0.0)
+                    scores[row] *= 1.0 + CITE_BOOST * cited
         ordered = sorted(scores.items(), key=lambda kv: -kv[1])
         return Ranking([r for r, _ in ordered], [s for _, s in ordered])
 

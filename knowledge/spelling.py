@@ -1,13 +1,13 @@
 """Correct one-letter typos in a question against the words of the indexed documents.
 
-People type fast on phones: "chín trị" for "chính trị", "ban hàng" for "ban hành", "quyết địng" for "quyết định".
-Each wrong syllable is a real word or close to one, so neither view recovers it: the accented BM25 view looks for
-"chín", the folded one for "chin", and neither is in the passages that say "chính trị". A syllable is taken for a typo
-only when it forms no word pair (bigram) of the documents with either neighbour; it is then replaced by the word one
-edit away (a letter or a mark added, dropped or changed) that pairs with each neighbour that is a content word, the
-one whose pairs the documents use most. Only words nobody uses are corrected: a syllable of the documents or of the sample of
-questions (the accent model's vocabulary), a question word or a number is never touched — "bộ đội" is not a typo of
-"bộ nội" because the letter happens to say "nội vụ", and "công" in "tiếp công dân" is not one of "nông dân".
+People type fast on phones: "chín trị" for "chính trị", "thiêu gương mẫu" for "thiếu gương mẫu", "quyết địng" for
+"quyết định". Neither lexical view recovers such a syllable: the accented BM25 view looks for "chín", the folded one
+for "chin", and neither is in the passages that say "chính trị". A syllable is taken for a typo only when it forms no
+word pair (bigram) of the documents with either neighbour and is a word nobody uses: a syllable of the documents or
+of the sample questions (the accent model's vocabulary), a question word or a number is never touched — "bộ đội" is
+not a typo of "bộ nội" because the letter happens to say "nội vụ". It is replaced by the word one edit away (a letter
+or a mark added, dropped or changed) that pairs with each neighbour that is a content word, the one whose pairs the
+documents use most; with no such word it stays as typed.
 """
 from __future__ import annotations
 
