@@ -128,7 +128,27 @@ def failure(exc: BaseException) -> str:
     while tb is not None and tb.tb_next is not None:
         tb = tb.tb_next
     where = f" at {tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else ""
-    return f"{type(exc).__module__}.{type(exc).__qualname__}{where}"
+    reason = _database_reason(getattr(exc, "orig", None) or exc)
+    return f"{type(exc).__module__}.{type(exc).__qualname__}{where}" + (f" ({reason})" if reason else "")
+
+
+# SQLite's own error strings (fixed texts, never the values involved) and PostgreSQL's SQLSTATE classes: enough for an
+# operator to see what went wrong with the database (a full disk, a lock, a lost connection) without the message.
+_SQLITE_REASONS = ("database or disk is full", "database is locked", "attempt to write a readonly database",
+                   "disk I/O error", "unable to open database file")
+_SQLSTATE_REASONS = {"53100": "PostgreSQL: disk full", "53200": "PostgreSQL: out of memory",
+                     "53300": "PostgreSQL: too many connections", "57P01": "PostgreSQL: server shutting down",
+                     "08": "PostgreSQL: connection lost", "25006": "PostgreSQL: read-only transaction"}
+
+
+def _database_reason(error: BaseException) -> str:
+    code = getattr(error, "pgcode", None)
+    if isinstance(code, str):
+        return _SQLSTATE_REASONS.get(code) or _SQLSTATE_REASONS.get(code[:2], f"PostgreSQL SQLSTATE {code}")
+    if type(error).__module__ == "sqlite3" and error.args:
+        first = str(error.args[0])
+        return next((f"SQLite: {known}" for known in _SQLITE_REASONS if first.startswith(known)), "")
+    return ""
 
 
 async def off_loop(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
