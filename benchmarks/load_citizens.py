@@ -379,6 +379,13 @@ def main() -> int:
         "petitions_stored_not_shown": stored_total - found,
         "peak_memory_mb": memory,
     }
+    # Issue #7's bar, checked on this run's own figures.
+    result["targets_met"] = {
+        "mix_p95_le_300_ms": mix["p95_ms"] <= 300,
+        "throughput_ge_0.7_floor": (result["throughput_ratio_vs_floor"] or 0) >= 0.7,
+        "no_errors": mix["errors"] == 0 and floor["errors"] == 0,
+        "no_petition_lost_or_duplicated": result["petitions_lost"] == 0 and result["petitions_stored_not_shown"] == 0,
+    }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "load.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     write_svg(args.out / "load.svg", floor, mix)
