@@ -12,6 +12,7 @@ respect: 4,096 UTF-16 units per message, 64 bytes of callback data, blocked chat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
@@ -73,6 +74,8 @@ class TelegramStandin:
         self._sent_messages: dict[int, dict[str, Any]] = {}
         self._chat_logs: dict[int, list[tuple[float, str]]] = {}
         self._closing = False
+        # Long polls wake when an update arrives, as Telegram's do (pushes come from other threads).
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
         self._server = BackgroundServer(app, port)
 
@@ -149,6 +152,10 @@ class TelegramStandin:
         with self._lock:
             self._queue.append((update, forced))
             self._history[update["update_id"]] = update
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            with contextlib.suppress(RuntimeError):  # that poll's loop has closed
+                loop.call_soon_threadsafe(event.set)
         return update
 
     def send_text(self, chat_id: int, text: str, *, user_id: int | None = None) -> dict[str, Any]:
@@ -244,11 +251,22 @@ class TelegramStandin:
         limit = int(params.get("limit") or 100)
         wait_s = min(float(params.get("timeout") or 0), self.max_poll_wait_s)
         deadline = time.monotonic() + wait_s
-        while True:
-            updates = self._take_updates(offset, limit)
-            if updates or self._closing or time.monotonic() >= deadline:
-                return self._ok(updates)
-            await asyncio.sleep(0.02)
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._waiters.add(waiter)
+        try:
+            while True:
+                waiter[1].clear()
+                updates = self._take_updates(offset, limit)
+                left = deadline - time.monotonic()
+                if updates or self._closing or left <= 0:
+                    return self._ok(updates)
+                # Woken by a push, or after a short while to notice that the stand-in is closing.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(waiter[1].wait(), min(left, 0.1))
+        finally:
+            with self._lock:
+                self._waiters.discard(waiter)
 
     def _record_message(self, chat_id: int, extra: dict[str, Any]) -> dict[str, Any]:
         message = {
