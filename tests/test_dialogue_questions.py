@@ -41,6 +41,22 @@ def test_an_unanswerable_question_is_declined_with_a_petition_button(rasa_stack:
     assert "91/2025/QH15" in conv.says(PETITION_BUTTON["payload"]), conv.transcript()
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Phí làm lại giấy phép lái xe bị mất là bao nhiêu?",
+        "thu tuc xin cap lai so ho khau o dau",
+    ],
+)
+def test_a_question_about_a_public_service_is_not_taken_for_a_petition(rasa_stack: Any, question: str) -> None:
+    """A question that names a fee or a procedure is still a question: the documents decline it and the citizen
+    chooses whether to file a petition, instead of being asked for consent out of the blue."""
+    conv = Conversation(rasa_stack)
+    replies = conv.say(question)
+    assert "91/2025/QH15" not in joined(replies), conv.transcript()
+    assert PETITION_BUTTON in buttons(replies), conv.transcript()
+
+
 def test_a_question_in_the_middle_of_the_petition_is_answered_then_the_form_resumes(rasa_stack: Any) -> None:
     conv = Conversation(rasa_stack)
     assert "91/2025/QH15" in conv.says("tôi muốn gửi phản ánh"), conv.transcript()
