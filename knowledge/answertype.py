@@ -34,6 +34,9 @@ _UNITS = frozenset(
 )
 # A yes/no question ("có khen mấy người làm dân vận giỏi không") uses "mấy" as a plural, not to count.
 _YES_NO = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "chua", "ha"})
+# Nor does a question that goes on to ask how or what ("mấy vụ khiếu kiện kéo dài thì xử lý sao", "mấy sở phải làm
+# gì"): it asks for an explanation about those things, not for their number.
+_EXPLAIN = (("sao",), ("gi",), ("the", "nao"), ("nhu", "nao"), ("ra", "sao"))
 # "tên là gì" after a document's kind asks for its title, not for a person.
 _DOCUMENT_WORDS = (("van", "ban"), ("cong", "van"), ("quyet", "dinh"), ("nghi", "quyet"), ("ket", "luan"),
                    ("chi", "thi"), ("chuong", "trinh"), ("quy", "che"), ("luat",), ("phong", "trao"), ("mo", "hinh"))
@@ -78,6 +81,8 @@ class _Kind:
     unless: tuple[tuple[str, ...], ...]
     gives: tuple[tuple[str, ...], ...]
     pattern: str
+    with_accented: tuple[tuple[str, ...], ...] = ()  # the question must also contain one of these (if any are given)
+    with_folded: tuple[tuple[str, ...], ...] = ()
 
 
 class AnswerTypes:
@@ -98,7 +103,9 @@ class AnswerTypes:
         for kind in self.kinds:
             phrases = kind.accented if accented else kind.folded
             if _contains_any(tokens, phrases) and not _contains_any(folded, kind.unless):
-                return Ask(kind.name)
+                needed = kind.with_accented if accented else kind.with_folded
+                if not (kind.with_accented or kind.with_folded) or _contains_any(tokens, needed):
+                    return Ask(kind.name)
         person = _person_subject(folded)
         if person is not None:
             return Ask(PERSON, subject=person)
@@ -149,13 +156,21 @@ def _load(path: Path) -> AnswerTypes:
                 name=str(item["kind"]),
                 accented=tuple(tuple(syllables(p)) for p in asks),
                 # a one-syllable phrase with diacritics is ambiguous once folded ("phạt"/"phát")
-                folded=tuple(tuple(folded_syllables(p)) for p in asks if len(syllables(p)) > 1 or not has_diacritics(p)),
+                folded=_folded_phrases(asks),
                 unless=tuple(tuple(folded_syllables(p)) for p in item.get("unless", [])),
                 gives=tuple(tuple(syllables(str(p))) for p in item.get("gives", [])),
                 pattern=pattern,
+                with_accented=tuple(tuple(syllables(str(p))) for p in item.get("with", [])),
+                with_folded=_folded_phrases([str(p) for p in item.get("with", [])]),
             )
         )
     return AnswerTypes(kinds)
+
+
+def _folded_phrases(phrases: list[str]) -> tuple[tuple[str, ...], ...]:
+    """Phrases to match on a question typed without diacritics: a one-syllable phrase with diacritics is ambiguous
+    once folded ("phạt"/"phát", "ông"/"ong"), so it is left out."""
+    return tuple(tuple(folded_syllables(p)) for p in phrases if len(syllables(p)) > 1 or not has_diacritics(p))
 
 
 def _contains_any(tokens: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
@@ -193,6 +208,7 @@ def _amount_unit(tokens: list[str], folded: list[str], accented: bool) -> str | 
         elif accented and tokens[i] == "nhiêu" and i > 0 and folded[i - 1] != "bao":  # colloquial "lương nhiêu"
             start, after = i, i + 1
         elif (token == "may" and i + 1 < len(folded) and not _YES_NO & set(folded[i:])
+              and not _contains_any(folded[i + 2:], _EXPLAIN)
               and (folded[i + 1] in _UNITS or (i > 0 and folded[i - 1] in ("gom", "co")))):
             start, after = i, i + 1
         elif token == "so" and i + 1 < len(folded) and folded[i + 1] == "luong":
