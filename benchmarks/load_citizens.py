@@ -108,10 +108,11 @@ class RestChannel:
     def __init__(self, client: httpx.AsyncClient, url: str) -> None:
         self.client, self.url = client, url
 
-    async def send(self, sender: str, text: str) -> str:
+    async def send(self, sender: str, text: str) -> tuple[str, float]:
+        """The replies, and when they arrived (monotonic clock)."""
         response = await self.client.post(self.url, json={"sender": sender, "message": text})
         response.raise_for_status()
-        return "\n".join(m.get("text") or "" for m in response.json())
+        return "\n".join(m.get("text") or "" for m in response.json()), time.monotonic()
 
 
 class TelegramChannel:
@@ -124,7 +125,8 @@ class TelegramChannel:
     def __init__(self, api: Any) -> None:
         self.api = api
 
-    async def send(self, sender: str, text: str) -> str:
+    async def send(self, sender: str, text: str) -> tuple[str, float]:
+        """The replies, and when the last of them arrived: the quiet wait that detects the end is not latency."""
         chat_id = int(sender)
         before = len(self.api.chat_log(chat_id))
         self.api.send_text(chat_id, text)
@@ -138,8 +140,7 @@ class TelegramChannel:
             if time.monotonic() - log[-1][0] >= self.QUIET_S:
                 break
             await asyncio.sleep(0.02)
-        self.last_reply_at = log[-1][0]
-        return "\n".join(text for _, text in log[before:])
+        return "\n".join(text for _, text in log[before:]), log[-1][0]
 
 
 class Citizen:
@@ -156,7 +157,7 @@ class Citizen:
     async def turn(self, text: str) -> str:
         started = time.monotonic()
         try:
-            reply = await self.channel.send(self.sender, text)
+            reply, answered_at = await self.channel.send(self.sender, text)
             if not reply.strip():
                 raise ValueError(f"empty reply to {text!r}")
         except (httpx.HTTPError, ValueError, TimeoutError) as exc:
@@ -164,9 +165,7 @@ class Citizen:
             return ""
         finally:
             self.stats.turns += 1
-        # Telegram: latency up to the last reply message, not including the quiet wait that detects the end.
-        ended = getattr(self.channel, "last_reply_at", None) if isinstance(self.channel, TelegramChannel) else None
-        self.stats.record(self.channel.name, (ended or time.monotonic()) - started, text)
+        self.stats.record(self.channel.name, answered_at - started, text)
         return reply
 
     async def petition(self) -> None:
@@ -217,6 +216,7 @@ async def run_phase(name: str, url: str, n: int, duration: float, codes: list[st
     limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
     async with httpx.AsyncClient(timeout=REPLY_TIMEOUT_S, limits=limits) as client:
         rest = RestChannel(client, url)
+        tg = TelegramChannel(telegram) if telegram is not None else None
         rng = random.Random(seed)
         started = time.monotonic()
         until = started + duration
@@ -224,9 +224,8 @@ async def run_phase(name: str, url: str, n: int, duration: float, codes: list[st
         citizens = []
         for i in range(n):
             crng = random.Random(rng.random())
-            if i < n_telegram:  # one TelegramChannel per citizen: it remembers when its last reply came
-                citizens.append(Citizen(str(700_000 + seed * 1000 + i), TelegramChannel(telegram), stats, codes,
-                                        crng, until))
+            if tg is not None and i < n_telegram:
+                citizens.append(Citizen(str(700_000 + seed * 1000 + i), tg, stats, codes, crng, until))
             else:
                 citizens.append(Citizen(f"load-{name}-{i}-{crng.randrange(10**9)}", rest, stats, codes, crng, until))
         runner = "run_floor" if name == "floor" else "run_mix"
