@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
+from actions.questions import documents_answer, question_problem
+from actions.understanding import ConsentReading, Turn, read_consent
 from actions.common import (
     FREE_TEXT_SLOTS,
     NO_PHONE,
@@ -30,13 +33,18 @@ from actions.common import (
 )
 from actions.runtime import services
 from nlp.text import fold
-from petitions.consent import CONSENT_TEXT_VI, parse_consent
-from petitions.validation import MAX_MATTER, InputError
+from petitions.consent import CONSENT_TEXT_VI
+from petitions.models import DEFAULT_KIND, KIND_LABELS
+from petitions.service import classify_kind
+from petitions.validation import MAX_MATTER, InputError, wants_no_phone
 
 log = logging.getLogger(__name__)
 
-# An explicit "yes" typed in words (not a button) must be recognised by NLU this surely, and say "đồng ý".
-_TYPED_CONSENT_MIN_CONFIDENCE = 0.8
+# What the citizen agrees to: the short prompt, and the legal text its "Xem chi tiết" button shows.
+CONSENT_RECORD_TEXT = f"{texts.CONSENT_PROMPT}\n[Xem chi tiết] {CONSENT_TEXT_VI}"
+# A question typed where the matter is expected is taken for a question only when it is this short, or asked
+# outright ("cho hỏi…", "…không?"); a long description that happens to hold "gì" is a matter.
+_MATTER_QUESTION_MAX_WORDS = 40
 # A first message this long is a description of the matter, not just "tôi muốn gửi phản ánh".
 _DRAFT_MIN_WORDS = 10
 # "ok" / "không" to the offered draft; anything longer is a newly typed matter, whatever its intent.
@@ -54,29 +62,22 @@ def _petitions() -> Any:
     return services().petitions
 
 
-def explicit_consent(tracker: Tracker) -> bool | None:
-    """True only for an explicit yes (button, or words petitions/ recognises); False for no/anonymous; else None."""
-    text = latest_text(tracker).strip()
-    intent, confidence = latest_intent(tracker)
-    if is_button_payload(text):
-        return {"affirm": True, "deny": False, "anonymous": False}.get(intent)
-    parsed = parse_consent(text)
-    if parsed is not None:
-        return parsed
-    if intent == "anonymous":
-        return False
-    folded = fold(text)
-    if intent == "affirm" and confidence >= _TYPED_CONSENT_MIN_CONFIDENCE and "dong y" in folded:
-        return True
-    if intent == "deny" and confidence >= _TYPED_CONSENT_MIN_CONFIDENCE:
-        return False
-    return None
+def consent_events(reading: ConsentReading) -> dict[str, Any]:
+    """Slots for a consent answer that settles the step; {} when the step must be asked again."""
+    if reading is ConsentReading.AGREE:
+        return {"consent": True, "consent_at": datetime.now(UTC).isoformat(), "consent_text": CONSENT_RECORD_TEXT,
+                "consent_prompt": None}
+    if reading is ConsentReading.ANONYMOUS:
+        return {"consent": False, "consent_at": None, "phone": None, "consent_prompt": None}
+    return {}
 
 
 def phone_answer(text: str, intent: str) -> tuple[str | None, str | None]:
     """(normalised phone, or NO_PHONE when the citizen leaves none; None) or (None, Vietnamese message)."""
     check = _petitions().check_phone
-    if intent == "anonymous" or text.strip() == "/anonymous":
+    if intent == "anonymous" or text.strip() == "/anonymous" or wants_no_phone(text):
+        return NO_PHONE, None
+    if not any(ch.isdigit() for ch in text) and Turn(text).negated:  # "ko có sđt", "hổng để số đâu"
         return NO_PHONE, None
     try:
         return check(text) or NO_PHONE, None
@@ -107,9 +108,16 @@ def _never_mind(text: str) -> bool:
 
 
 def _is_activation(tracker: Tracker) -> bool:
-    """The form was just started by a petition request (not re-activated after an interruption or a failure)."""
-    intent, _ = latest_intent(tracker)
-    return intent == "file_petition" and tracker.get_slot("requested_slot") is None and not tracker.get_slot("matter")
+    """The form was just started (by a petition request or a message read as one), not re-activated after an
+    interruption or a failure."""
+    return (tracker.get_slot("requested_slot") is None and not tracker.get_slot("matter")
+            and tracker.get_slot("consent") is None and not tracker.get_slot("editing"))
+
+
+def _kind_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The kind the citizen named when starting ("tôi muốn tố cáo…"): it decides the legal deadline."""
+    kind = classify_kind(latest_text(tracker))
+    return [SlotSet("petition_kind", kind)] if kind != DEFAULT_KIND else []
 
 
 def _draft_events(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
@@ -144,8 +152,103 @@ class ValidationPetitionForm(FormValidationAction):
             # "hủy" typed where free text is expected: end the form here; nothing has been stored.
             dispatcher.utter_message(text=texts.CANCELLED)
             return [*reset_petition_slots(), SlotSet("requested_slot", None)]
-        draft_events = _draft_events(dispatcher, tracker) if _is_activation(tracker) else []
-        return draft_events + await super().run(dispatcher, tracker, domain)
+        if _is_activation(tracker):
+            return _draft_events(dispatcher, tracker) + _kind_events(tracker) + await super().run(
+                dispatcher, tracker, domain)
+        if requested == "consent":
+            return await self._consent_turn(dispatcher, tracker, domain)
+        if requested in ("matter", "commune", "phone", "confirmed") and await self._interruption(
+                dispatcher, tracker, requested):
+            return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
+        if requested == "confirmed" and not is_button_payload(text) and Turn(text).flags_mistake:
+            return await self._edit_from_words(dispatcher, tracker, domain)
+        return await super().run(dispatcher, tracker, domain)
+
+    async def _settle(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
+                      slots: dict[str, Any]) -> list[dict[str, Any]]:
+        """SlotSet events for `slots` plus the next question the form must ask."""
+        events = [SlotSet(name, value) for name, value in slots.items()]
+        tracker.add_slots(events)
+        following = await self.next_requested_slot(dispatcher, tracker, domain)
+        return events + ([following] if following else [])
+
+    async def _consent_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> list[dict[str, Any]]:
+        """The consent step: agree, file anonymously, do not file, ask about it, or say something unclear."""
+        text = latest_text(tracker)
+        reading = read_consent(text)
+        log.info("consent step read as %s", reading.value)
+        if reading is ConsentReading.ANONYMOUS:
+            dispatcher.utter_message(text=texts.CONSENT_DECLINED)
+        if reading in (ConsentReading.AGREE, ConsentReading.ANONYMOUS):
+            return await self._settle(dispatcher, tracker, domain, consent_events(reading))
+        if reading is ConsentReading.NO_FILE:
+            dispatcher.utter_message(text=texts.NOT_FILED)
+            return [*reset_petition_slots(), SlotSet("requested_slot", None)]
+        prompt = {ConsentReading.REFUSE: "choice", ConsentReading.DETAILS: "details"}.get(reading, "unclear")
+        if reading is ConsentReading.QUESTION:
+            await self._answer(dispatcher, text, consent_step=True)
+            prompt = "short"
+        return [SlotSet("consent", None), SlotSet("consent_prompt", prompt), SlotSet("requested_slot", "consent")]
+
+    async def _interruption(self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str) -> bool:
+        """A question typed where the form expects an answer: answer it (the form then asks its question again)."""
+        text = latest_text(tracker)
+        if is_button_payload(text) or question_problem(text):
+            return False
+        turn = Turn(text)
+        if not turn.is_question:
+            return False
+        if requested == "phone" and (PHONE_IN_TEXT.search(text) or wants_no_phone(text)):
+            return False
+        if requested == "commune":
+            try:
+                match = await off_loop(_petitions().check_commune, text)
+            except InputError:
+                return False
+            if match.matched:
+                return False
+        if requested == "matter":
+            plain = turn.asks_outright or len(turn.words) <= 15
+            if len(turn.words) > _MATTER_QUESTION_MAX_WORDS or not plain:
+                return False
+            if not (turn.names_document or turn.process_topic() or turn.starts_with("question_openers")):
+                return False
+        if requested == "confirmed":
+            intent, _ = latest_intent(tracker)
+            if intent in ("affirm", "deny", "edit_petition", "stop") and not turn.asks_outright:
+                return False
+        await self._answer(dispatcher, text, consent_step=False)
+        return True
+
+    async def _answer(self, dispatcher: CollectingDispatcher, text: str, *, consent_step: bool) -> None:
+        """Questions about consent or deadlines from the catalogue; everything else from the documents."""
+        turn = Turn(text)
+        topic = None if turn.names_document else turn.process_topic()
+        if consent_step and topic is None and not turn.names_document:
+            topic = "consent"
+        if topic == "consent":
+            dispatcher.utter_message(text=texts.CONSENT_FAQ)
+            return
+        if topic == "deadline":
+            dispatcher.utter_message(text=texts.DEADLINE_FAQ)
+            return
+        try:
+            _, reply = await documents_answer(text)
+        except Exception as exc:
+            log.error("knowledge base failed to answer mid-form: %s", failure(exc))
+            reply = texts.SERVICE_DOWN
+        dispatcher.utter_message(text=f"{reply}\n{texts.RESUME_FORM}")
+
+    async def _edit_from_words(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> list[dict[str, Any]]:
+        """"tôi ghi nhầm xã rồi" at the summary: open that field (or ask which one), never send."""
+        text = latest_text(tracker)
+        if edit_target(text) is None:
+            slots: dict[str, Any] = {"confirmed": None, "editing": True, "edit_field": None}
+        else:
+            slots = self.validate_edit_field(text, dispatcher, tracker, domain)
+        return await self._settle(dispatcher, tracker, domain, slots)
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -162,16 +265,8 @@ class ValidationPetitionForm(FormValidationAction):
     def validate_consent(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if tracker.get_slot("requested_slot") != "consent":
-            return {"consent": value}  # decided earlier; the form re-checks prefilled slots when it re-activates
-        decided = explicit_consent(tracker)
-        if decided is True:
-            return {"consent": True, "consent_at": datetime.now(UTC).isoformat()}
-        if decided is False:
-            dispatcher.utter_message(text=texts.CONSENT_DECLINED)
-            return {"consent": False, "consent_at": None, "phone": None}
-        dispatcher.utter_message(text=texts.CONSENT_UNCLEAR)
-        return {"consent": None}
+        # The consent step itself is read in run(); this only re-checks a slot decided earlier.
+        return {"consent": value if isinstance(value, bool) else None}
 
     def validate_matter(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -200,13 +295,19 @@ class ValidationPetitionForm(FormValidationAction):
             dispatcher.utter_message(text=exc.message)
             return {"commune": None, "commune_code": None}
         if match.matched:
-            return {"commune": match.full_name, "commune_code": match.code}
-        if tracker.get_slot("requested_slot") == "commune":  # not again when the form re-checks a prefilled slot
-            note = texts.COMMUNE_UNMATCHED.format(typed=match.name)
-            if match.candidates:
-                note += texts.COMMUNE_CANDIDATES.format(candidates=", ".join(match.candidates))
-            dispatcher.utter_message(text=note)
-        return {"commune": match.name, "commune_code": None}
+            return {"commune": match.full_name, "commune_code": match.code, "commune_retry": None}
+        if tracker.get_slot("requested_slot") != "commune":  # the form re-checks a prefilled slot: keep it
+            return {"commune": match.name, "commune_code": None}
+        if not tracker.get_slot("commune_retry"):
+            # Nothing matched: ask once more, with the closest names as buttons.
+            buttons = [{"title": name, "payload": name} for name in match.candidates[:4]]
+            template = texts.COMMUNE_ASK_AGAIN if buttons else texts.COMMUNE_ASK_AGAIN_NO_CANDIDATES
+            dispatcher.utter_message(text=template.format(typed=match.name), buttons=buttons)
+            return {"commune": None, "commune_code": None, "commune_retry": match.name}
+        # Asked twice: keep it as typed and flag it for the operator.
+        note = texts.COMMUNE_UNMATCHED.format(typed=match.name)
+        dispatcher.utter_message(text=note)
+        return {"commune": match.name, "commune_code": None, "commune_retry": None}
 
     def validate_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -245,7 +346,8 @@ class ValidationPetitionForm(FormValidationAction):
 
 
 class ActionAskConsent(Action):
-    """Shows the consent text (Luật 91/2025/QH15) and records exactly what was shown."""
+    """Asks for consent (Luật 91/2025/QH15) in three short lines, or follows up on the last answer: the choice after
+    a refusal, the full legal text on "Xem chi tiết", the options again after an unclear answer."""
 
     def name(self) -> str:
         return "action_ask_consent"
@@ -253,8 +355,16 @@ class ActionAskConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(text=CONSENT_TEXT_VI, buttons=texts.CONSENT_BUTTONS)
-        return [SlotSet("consent_text", CONSENT_TEXT_VI)]
+        prompt = tracker.get_slot("consent_prompt")
+        if prompt == "choice":
+            dispatcher.utter_message(text=texts.CONSENT_REFUSED_CHOICE, buttons=texts.CONSENT_REFUSED_BUTTONS)
+        elif prompt == "details":
+            dispatcher.utter_message(text=CONSENT_TEXT_VI, buttons=texts.CONSENT_BUTTONS[:3])
+        elif prompt == "unclear":
+            dispatcher.utter_message(text=texts.CONSENT_UNCLEAR, buttons=texts.CONSENT_BUTTONS)
+        else:
+            dispatcher.utter_message(text=texts.CONSENT_PROMPT, buttons=texts.CONSENT_BUTTONS)
+        return [SlotSet("consent_prompt", None)]
 
 
 class ActionAskMatter(Action):
@@ -302,5 +412,8 @@ class ActionAskConfirmed(Action):
             log.error("routing preview failed: %s", failure(exc))
             dispatcher.utter_message(text=texts.SERVICE_DOWN)
             return []
+        named = tracker.get_slot("petition_kind")
+        if named in KIND_LABELS:  # the citizen said "tố cáo" when starting, even if the matter does not repeat it
+            draft = replace(draft, kind=named)
         dispatcher.utter_message(text=summary_text(slots, draft), buttons=texts.SUMMARY_BUTTONS)
         return []

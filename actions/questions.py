@@ -31,6 +31,37 @@ def question_problem(text: str) -> str | None:
     return None
 
 
+async def documents_answer(text: str) -> tuple[bool, str]:
+    """(answered, reply) from knowledge/: the cited answer, or its honest decline. Raises when the index fails."""
+    answer = await off_loop(services().knowledge.ask, text)
+    if answer.answered:
+        log.info("question answered (%d sources)", len(answer.sources))
+        return True, answer.answer
+    log.info("question declined")
+    return False, (answer.answer or "").strip() or texts.DECLINE_DEFAULT
+
+
+async def reply_to_question(dispatcher: CollectingDispatcher, text: str, *, offer_petition: bool) -> bool:
+    """Answer from the documents, or decline (offering a petition when not already writing one). True if answered."""
+    problem = question_problem(text)
+    if problem:
+        dispatcher.utter_message(text=problem)
+        return False
+    try:
+        answered, reply = await documents_answer(text)
+    except Exception as exc:
+        log.error("knowledge base failed to answer: %s", failure(exc))
+        dispatcher.utter_message(text=texts.SERVICE_DOWN)
+        return False
+    if answered or not offer_petition:
+        dispatcher.utter_message(text=reply)
+        return answered
+    if "phản ánh" not in reply:  # knowledge/ usually offers the petition itself; do not say it twice
+        reply = f"{reply}\n{texts.DECLINE_OFFER}"
+    dispatcher.utter_message(text=reply, buttons=[texts.PETITION_BUTTON])
+    return False
+
+
 class ActionAnswerQuestion(Action):
     """Policy questions and low-confidence messages: knowledge/ answers them or declines."""
 
@@ -40,28 +71,7 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = latest_text(tracker)
         in_petition = tracker.active_loop_name == PETITION_FORM
-        problem = question_problem(text)
-        if problem:
-            dispatcher.utter_message(text=problem)
-            return []
-        try:
-            answer = await off_loop(services().knowledge.ask, text)
-        except Exception as exc:
-            log.error("knowledge base failed to answer: %s", failure(exc))
-            dispatcher.utter_message(text=texts.SERVICE_DOWN)
-            return []
-        if answer.answered:
-            log.info("question answered (%d sources)", len(answer.sources))
-            dispatcher.utter_message(text=answer.answer)
-            return []
-        log.info("question declined")
-        decline = (answer.answer or "").strip() or texts.DECLINE_DEFAULT
-        if in_petition:  # already writing a petition: no second offer, the form asks its question next
-            dispatcher.utter_message(text=decline)
-        else:
-            if "phản ánh" not in decline:  # knowledge/ usually offers the petition itself; do not say it twice
-                decline = f"{decline}\n{texts.DECLINE_OFFER}"
-            dispatcher.utter_message(text=decline, buttons=[texts.PETITION_BUTTON])
+        # Already writing a petition: no second offer, the form asks its question next.
+        await reply_to_question(dispatcher, latest_text(tracker), offer_petition=not in_petition)
         return []

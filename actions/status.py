@@ -18,7 +18,9 @@ from petitions.service import MSG_BAD_CODE, MSG_NOT_FOUND
 
 log = logging.getLogger(__name__)
 
-_CODE_LIKE = re.compile(r"\bTN[\s\-_.]*[0-9A-Z]{4}[\s\-_.]*[0-9A-Z]{4}\b", re.IGNORECASE)
+# Anything that starts like a tracking code ("TN-12-345", "TN 7K4Q"), so a malformed one gets "wrong code", not a
+# decline from the documents.
+_CODE_LIKE = re.compile(r"\bTN[\s\-_.]*[0-9A-Z]{1,8}(?:[\s\-_.]+[0-9A-Z]{1,6})?\b", re.IGNORECASE)
 
 
 def code_from_message(tracker: Tracker) -> tuple[str | None, str | None]:
@@ -46,6 +48,28 @@ def phone_from_message(text: str) -> str | None:
     return None
 
 
+async def reply_with_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The status of the petition named in the latest message, for its owner or someone giving its phone."""
+    code, typed = code_from_message(tracker)
+    if code is None:
+        dispatcher.utter_message(text=MSG_BAD_CODE if typed else texts.STATUS_ASK_CODE)
+        return []
+    # The code's own digits ("TN-ME8R-2652 0912 000 111") must not be read as the start of the phone number.
+    phone = phone_from_message(_CODE_LIKE.sub(" ", latest_text(tracker)))
+    try:
+        view = await off_loop(services().petitions.status, code, tracker.sender_id, phone)
+    except Exception as exc:
+        log.error("status lookup failed: %s", failure(exc))
+        dispatcher.utter_message(text=texts.SERVICE_DOWN)
+        return []
+    if view is None:
+        log.info("status lookup refused or not found")
+        dispatcher.utter_message(text=MSG_NOT_FOUND)
+        return []
+    dispatcher.utter_message(text=view.message_vi())
+    return []
+
+
 class ActionCheckStatus(Action):
     """Looks a petition up for its owner (same chat) or for someone who also gives the phone used when filing."""
 
@@ -55,20 +79,4 @@ class ActionCheckStatus(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        code, typed = code_from_message(tracker)
-        if code is None:
-            dispatcher.utter_message(text=MSG_BAD_CODE if typed else texts.STATUS_ASK_CODE)
-            return []
-        phone = phone_from_message(latest_text(tracker))
-        try:
-            view = await off_loop(services().petitions.status, code, tracker.sender_id, phone)
-        except Exception as exc:
-            log.error("status lookup failed: %s", failure(exc))
-            dispatcher.utter_message(text=texts.SERVICE_DOWN)
-            return []
-        if view is None:
-            log.info("status lookup refused or not found")
-            dispatcher.utter_message(text=MSG_NOT_FOUND)
-            return []
-        dispatcher.utter_message(text=view.message_vi())
-        return []
+        return await reply_with_status(dispatcher, tracker)

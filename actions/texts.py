@@ -2,6 +2,17 @@
 from __future__ import annotations
 
 PETITION_BUTTON: dict[str, str] = {"title": "Gửi phản ánh, kiến nghị", "payload": "/file_petition"}
+MAIN_BUTTONS: list[dict[str, str]] = [
+    {"title": "Hỏi về công tác dân vận", "payload": "/help"},
+    PETITION_BUTTON,
+    {"title": "Tra cứu hồ sơ", "payload": "/check_status"},
+]
+# Someone writing in English: the service works in Vietnamese, and a petition in English is still accepted.
+ENGLISH_POINTER = (
+    "Hello! This assistant of Tây Ninh province works in Vietnamese. It can: answer questions about Official "
+    "Letter 608/UBND-NCPC (2 April 2019) on mass-mobilisation work; take a complaint or petition and send it to "
+    "the right agency (you may write it in English); and look up a petition by its tracking code. Choose below."
+)
 
 DECLINE_DEFAULT = "Xin lỗi, các văn bản tôi có hiện chưa đề cập đến nội dung này nên tôi chưa thể trả lời chính xác."
 DECLINE_OFFER = (
@@ -18,22 +29,62 @@ QUESTION_BROKEN = (
 )
 SERVICE_DOWN = "Xin lỗi, hệ thống đang bận hoặc gặp sự cố. Bạn vui lòng thử lại sau ít phút."
 
+# The consent question: three short lines on a phone, the legal detail one tap away ("Xem chi tiết").
+CONSENT_PROMPT = (
+    "Để chuyển phản ánh đến cơ quan có thẩm quyền, tôi cần bạn đồng ý cho xử lý dữ liệu cá nhân (Luật 91/2025/QH15): "
+    "tài khoản trò chuyện, nội dung, xã/phường, số điện thoại nếu có, chỉ để giải quyết phản ánh này.\n"
+    "Bạn có đồng ý không? Bạn cũng có thể gửi ẩn danh, hoặc không gửi nữa."
+)
 CONSENT_BUTTONS: list[dict[str, str]] = [
     {"title": "Đồng ý", "payload": "/affirm"},
-    {"title": "Không, gửi ẩn danh", "payload": "/anonymous"},
+    {"title": "Gửi ẩn danh", "payload": "/anonymous"},
+    {"title": "Không gửi nữa", "payload": "/stop"},
+    {"title": "Xem chi tiết", "payload": "/consent_details"},
 ]
 CONSENT_UNCLEAR = (
-    "Theo Luật Bảo vệ dữ liệu cá nhân, tôi cần câu trả lời rõ ràng: bạn trả lời \"Đồng ý\" để đồng ý, "
-    "hoặc \"Không\" để gửi ẩn danh."
+    "Theo Luật Bảo vệ dữ liệu cá nhân, tôi cần câu trả lời rõ ràng. Bạn chọn: \"Đồng ý\", \"Gửi ẩn danh\" "
+    "(không kèm thông tin liên lạc) hoặc \"Không gửi nữa\"."
 )
+CONSENT_REFUSED_CHOICE = (
+    "Dạ, tôi không xử lý thông tin cá nhân của bạn. Bạn muốn gửi ẩn danh (không kèm thông tin liên lạc, cơ quan "
+    "sẽ không liên hệ lại được) hay không gửi nữa?"
+)
+CONSENT_REFUSED_BUTTONS: list[dict[str, str]] = [
+    {"title": "Gửi ẩn danh", "payload": "/anonymous"},
+    {"title": "Không gửi nữa", "payload": "/stop"},
+    {"title": "Đồng ý", "payload": "/affirm"},
+]
+# Questions about consent asked at the consent step ("nếu tôi không đồng ý thì còn gửi được không?").
+CONSENT_FAQ = (
+    "Bạn không đồng ý vẫn gửi được: chọn \"Gửi ẩn danh\" thì tôi không hỏi, không lưu số điện thoại và tên tài "
+    "khoản của bạn không đi kèm phản ánh; cơ quan sẽ không liên hệ lại được với bạn, còn kết quả bạn vẫn tra cứu "
+    "được bằng mã tra cứu. Nếu đồng ý, thông tin của bạn chỉ cán bộ cơ quan giải quyết phản ánh được xem."
+)
+DEADLINE_FAQ = (
+    "Khi gửi xong, bạn nhận mã tra cứu và hạn giải quyết dự kiến: phản ánh, kiến nghị theo thời hạn của tỉnh; "
+    "khiếu nại, tố cáo theo thời hạn của Luật Khiếu nại và Luật Tố cáo."
+)
+RESUME_FORM = "Mình tiếp tục phản ánh đang soạn nhé."
 CONSENT_DECLINED = (
     "Bạn đã chọn gửi ẩn danh: tôi sẽ không hỏi và không lưu số điện thoại của bạn. Lưu ý: cơ quan sẽ không thể "
     "liên hệ lại với bạn; kết quả bạn vẫn tra cứu được bằng mã tra cứu từ tài khoản này."
+)
+NOT_FILED = (
+    "Dạ, tôi không gửi phản ánh nào và không lưu thông tin cá nhân của bạn. Bạn cứ đặt câu hỏi về công tác dân vận, "
+    "hoặc nhắn \"gửi phản ánh\" khi cần."
 )
 CONSENT_NEEDED_FOR_PHONE = (
     "Để lưu số điện thoại, cần bạn đồng ý cho xử lý dữ liệu cá nhân. Tôi hỏi lại nhé."
 )
 
+COMMUNE_ASK_AGAIN = (
+    "Tôi chưa tìm thấy \"{typed}\" trong danh mục xã, phường của tỉnh. Bạn chọn tên đúng bên dưới, hoặc nhập lại "
+    "tên xã, phường (ví dụ: xã Hảo Đước, phường Tân Ninh)."
+)
+COMMUNE_ASK_AGAIN_NO_CANDIDATES = (
+    "Tôi chưa tìm thấy \"{typed}\" trong danh mục xã, phường của tỉnh. Bạn nhập lại tên xã, phường nơi xảy ra "
+    "sự việc nhé (ví dụ: xã Hảo Đước, phường Tân Ninh)."
+)
 COMMUNE_UNMATCHED = (
     "Tôi chưa tìm thấy \"{typed}\" trong danh mục xã, phường của tỉnh; tôi vẫn ghi nhận đúng như bạn nhập để cán bộ "
     "kiểm tra lại."

@@ -42,6 +42,8 @@ TRANSITIONS = {
 }
 KIND_LABELS = {"khieu-nai": "Khiếu nại", "to-cao": "Tố cáo", "phan-anh-kien-nghi": "Phản ánh, kiến nghị"}
 KINDS = tuple(KIND_LABELS)
+# What a petition is when the citizen names no kind: the kind with no statutory procedure of its own.
+DEFAULT_KIND = "phan-anh-kien-nghi"
 # Delivery of the answer back to the citizen's chat.
 DELIVERY_STATES = ("none", "pending", "sent", "failed", "not-deliverable")
 

@@ -41,7 +41,7 @@ async def validate(domain: dict[str, Any], text: str, *, requested: str | None, 
 @pytest.mark.parametrize("text, intent", [("Đồng ý", "affirm"), ("dong y", "affirm"), ("/affirm", "affirm"),
                                           ("vâng, tôi đồng ý ạ", "affirm")])
 async def test_an_explicit_yes_gives_consent_and_records_when(domain_dict: dict, text: str, intent: str) -> None:
-    slots, reply = await validate(domain_dict, text, requested="consent", candidates={"consent": True}, intent=intent)
+    slots, reply = await validate(domain_dict, text, requested="consent", intent=intent)
     assert slots["consent"] is True and slots["consent_at"]
     assert slots["requested_slot"] == "matter"
     assert reply == ""
@@ -49,18 +49,34 @@ async def test_an_explicit_yes_gives_consent_and_records_when(domain_dict: dict,
 
 @pytest.mark.parametrize("text", ["chắc vậy", "để xem đã", "hmm"])
 async def test_a_vague_reply_is_not_taken_as_consent(domain_dict: dict, text: str) -> None:
-    slots, reply = await validate(
-        domain_dict, text, requested="consent", candidates={"consent": True}, intent="affirm", confidence=0.7
-    )
+    slots, _ = await validate(domain_dict, text, requested="consent", intent="affirm", confidence=0.7)
     assert slots["consent"] is None and slots["requested_slot"] == "consent"
-    assert "Đồng ý" in reply
+    # The form asks again with the three ways out.
+    dispatcher = CollectingDispatcher()
+    await ActionAskConsent().run(dispatcher, make_tracker("", slots={"consent_prompt": slots["consent_prompt"]}),
+                                 domain_dict)
+    assert [b["title"] for b in dispatcher.messages[0]["buttons"]][:3] == ["Đồng ý", "Gửi ẩn danh", "Không gửi nữa"]
 
 
-@pytest.mark.parametrize("text, intent", [("không", "deny"), ("ẩn danh", "anonymous"), ("/anonymous", "anonymous")])
-async def test_no_consent_means_an_anonymous_petition_without_a_phone_question(
+@pytest.mark.parametrize("text, intent", [("tôi không đồng ý đưa thông tin cá nhân của mình", "affirm"),
+                                          ("không", "deny"), ("KHÔNG ĐỒNG Ý", "affirm")])
+async def test_a_refusal_asks_whether_to_file_anonymously_or_not_at_all(domain_dict: dict, text: str,
+                                                                         intent: str) -> None:
+    slots, _ = await validate(domain_dict, text, requested="consent", intent=intent, confidence=0.95)
+    assert slots["consent"] is None and slots["requested_slot"] == "consent"
+    assert slots["consent_prompt"] == "choice"
+    dispatcher = CollectingDispatcher()
+    await ActionAskConsent().run(dispatcher, make_tracker("", slots={"consent_prompt": "choice"}), domain_dict)
+    assert "ẩn danh" in texts_of(dispatcher)
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]][:2] == ["/anonymous", "/stop"]
+
+
+@pytest.mark.parametrize("text, intent", [("gửi ẩn danh", "anonymous"), ("ẩn danh", "anonymous"),
+                                          ("/anonymous", "anonymous")])
+async def test_anonymous_means_a_petition_without_a_phone_question(
     domain_dict: dict, text: str, intent: str
 ) -> None:
-    slots, reply = await validate(domain_dict, text, requested="consent", candidates={"consent": False}, intent=intent)
+    slots, reply = await validate(domain_dict, text, requested="consent", intent=intent)
     assert slots["consent"] is False and slots["requested_slot"] == "matter"
     assert "ẩn danh" in reply
     # After the commune, an anonymous petition goes straight to the summary: no phone is asked.
@@ -70,14 +86,30 @@ async def test_no_consent_means_an_anonymous_petition_without_a_phone_question(
     assert slots["requested_slot"] == "confirmed"
 
 
-async def test_the_consent_question_shows_the_legal_text_and_records_it(domain_dict: dict) -> None:
+async def test_not_filing_at_all_leaves_the_form_with_nothing_kept(domain_dict: dict) -> None:
+    slots, reply = await validate(domain_dict, "không, tôi chỉ hỏi thôi", requested="consent", intent="deny",
+                                  slots={"matter_draft": "Đường ấp 3 hư hỏng nặng, xe cộ đi lại rất khó khăn"})
+    assert slots["requested_slot"] is None and slots["matter_draft"] is None and slots["consent"] is None
+    assert "không gửi" in reply
+
+
+async def test_the_consent_question_is_short_with_the_legal_text_one_tap_away(domain_dict: dict) -> None:
     from petitions.consent import CONSENT_TEXT_VI
 
     dispatcher = CollectingDispatcher()
-    events = await ActionAskConsent().run(dispatcher, make_tracker(""), domain_dict)
-    assert "91/2025/QH15" in texts_of(dispatcher)
-    assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Đồng ý", "Không, gửi ẩn danh"]
-    assert slot_events(events)["consent_text"] == texts_of(dispatcher) == CONSENT_TEXT_VI
+    await ActionAskConsent().run(dispatcher, make_tracker(""), domain_dict)
+    prompt = texts_of(dispatcher)
+    assert len(prompt.splitlines()) <= 3 and "dữ liệu cá nhân" in prompt
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == [
+        "/affirm", "/anonymous", "/stop", "/consent_details"]
+    slots, _ = await validate(domain_dict, "/consent_details", requested="consent", intent="consent_details")
+    dispatcher = CollectingDispatcher()
+    await ActionAskConsent().run(dispatcher, make_tracker("", slots={"consent_prompt": slots["consent_prompt"]}),
+                                 domain_dict)
+    assert texts_of(dispatcher) == CONSENT_TEXT_VI and "91/2025/QH15" in CONSENT_TEXT_VI
+    # What is recorded with a yes is the prompt and the legal text behind its button.
+    slots, _ = await validate(domain_dict, "Đồng ý", requested="consent", intent="affirm")
+    assert prompt in slots["consent_text"] and CONSENT_TEXT_VI in slots["consent_text"]
 
 
 # -- matter -----------------------------------------------------------------------------------------------------------
@@ -139,10 +171,15 @@ async def test_a_commune_is_matched_without_diacritics_or_prefix(domain_dict: di
     assert slots["requested_slot"] == "phone" and reply == ""
 
 
-async def test_an_unknown_commune_is_kept_as_typed_and_flagged(domain_dict: dict) -> None:
+async def test_an_unknown_commune_is_asked_once_more_then_kept_as_typed_and_flagged(domain_dict: dict) -> None:
+    filled = {"consent": True, "matter": FILLED["matter"]}
+    slots, reply = await validate(domain_dict, "ấp Cây Xoài Đôi", requested="commune",
+                                  candidates={"commune": "ấp Cây Xoài Đôi"}, slots=filled)
+    assert slots["commune"] is None and slots["requested_slot"] == "commune"
+    assert "Cây Xoài Đôi" in reply and "nhập lại" in reply
     slots, reply = await validate(domain_dict, "ấp Cây Xoài Đôi", requested="commune",
                                   candidates={"commune": "ấp Cây Xoài Đôi"},
-                                  slots={"consent": True, "matter": FILLED["matter"]})
+                                  slots={**filled, "commune_retry": slots["commune_retry"]})
     assert slots["commune"] == "ấp Cây Xoài Đôi" and slots["commune_code"] is None
     assert slots["requested_slot"] == "phone"
     assert "cán bộ" in reply and "Cây Xoài Đôi" in reply

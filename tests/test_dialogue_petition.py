@@ -124,11 +124,13 @@ def test_edit_the_commune_from_the_summary(rasa_stack: Any, store: Any) -> None:
     assert "Hòa Thành" in record.commune_name and record.contact_phone is None
 
 
-def test_unknown_commune_is_kept_as_typed_and_flagged(rasa_stack: Any, store: Any) -> None:
+def test_unknown_commune_is_asked_once_more_then_kept_as_typed_and_flagged(rasa_stack: Any, store: Any) -> None:
     conv = Conversation(rasa_stack)
     conv.says("phản ánh")
     conv.says("đồng ý")
     conv.says("Trạm bơm nước của hợp tác xã hư hỏng, ruộng lúa thiếu nước tưới cả tuần nay")
+    reply = conv.says("ấp Cây Xoài Đôi")
+    assert "nhập lại" in reply and "số điện thoại" not in reply.lower(), conv.transcript()
     reply = conv.says("ấp Cây Xoài Đôi")
     assert "Cây Xoài Đôi" in reply and "số điện thoại" in reply.lower(), conv.transcript()
     summary = conv.says("0276 3812 345")

@@ -2,6 +2,7 @@
 
   danvan eval qa FILE [--corpus DIR] [--json]   questions in the dev_qa.jsonl format (knowledge/)
   danvan eval routing FILE ...                  petitions in the dev_routing.jsonl format (petitions/)
+  danvan eval dialogues [FILE ...]              scripted conversations against a private stack on free ports
 """
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     qa.set_defaults(handler=run_qa)
 
     register_routing(kinds)
+
+    dialogues = kinds.add_parser("dialogues", help="scripted conversations (../shared/eval/dialogues.py format) "
+                                 "against a private Rasa + action server stack on free ports")
+    dialogues.add_argument("files", type=Path, nargs="*",
+                           help="JSONL scripts (default: ../shared/eval/dev_dialogues.jsonl and tests/dialogues/*.jsonl)")
+    dialogues.add_argument("--only", default="", help="comma-separated conversation ids or categories")
+    dialogues.add_argument("--transcript", type=Path, default=None, help="write every turn and reply as JSONL here")
+    dialogues.add_argument("--min-pass", type=float, default=None, help="pass rate needed for exit status 0")
+    dialogues.add_argument("--keep", action="store_true", help="keep the private stack's folder (logs, databases)")
+    dialogues.set_defaults(handler=run_dialogues_command)
 
 
 # ------------------------------------------------------------------------------------------------------------ Q&A
@@ -68,6 +79,18 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.file}: {len(items)} questions; corpus {corpus} ({len(files)} files)\n")
         print(format_report(report), end="")
     return 0
+
+
+# ------------------------------------------------------------------------------------------------------ dialogues
+def run_dialogues_command(args: argparse.Namespace, settings: Settings) -> int:
+    from danvan.dialogue_eval import run_dialogues
+
+    files = list(args.files) or [
+        settings.project_root.parent / "shared" / "eval" / "dev_dialogues.jsonl",
+        *sorted((settings.project_root / "tests" / "dialogues").glob("*.jsonl")),
+    ]
+    return run_dialogues(files, settings, only=args.only, transcript=args.transcript, min_pass=args.min_pass,
+                         keep=args.keep)
 
 
 # -------------------------------------------------------------------------------------------------------- routing

@@ -1,0 +1,75 @@
+"""A message outside the petition form whose intent the NLU is unsure of, or often wrong about: read it, then act.
+
+The NLU's intent is one signal among several. What the message itself shows wins where it is unambiguous: a tracking
+code means a status lookup; a complaint told in everyday words ("tui muốn khiếu nại cái cô cán bộ…") starts the
+petition with its text kept; English gets an English pointer; a short goodbye is a goodbye. Everything else is a
+question for the documents, answered with its source or declined with a petition offered.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import texts
+from actions.common import PETITION_FORM, latest_intent, latest_text
+from actions.questions import MAX_QUESTION_CHARS, reply_to_question
+from actions.status import code_from_message, reply_with_status
+from actions.understanding import Turn
+
+log = logging.getLogger(__name__)
+
+
+def read_outside_form(text: str, intent: str) -> str:
+    """What to do with a message outside the form: status, petition, english, goodbye, iamabot, help, out_of_scope or
+    question (the name of the response or branch that handles it)."""
+    turn = Turn(text)
+    if turn.is_english:
+        return "english"
+    if turn.says_goodbye:
+        return "goodbye"
+    if turn.asks_about_bot and not turn.names_document:
+        return "iamabot"
+    if len(text.strip()) > MAX_QUESTION_CHARS or turn.reads_as_petition:
+        return "petition"
+    if turn.asks_status:
+        return "status"
+    if intent == "help" and (turn.asks_help or len(turn.words) <= 3):
+        return "help"
+    if intent == "out_of_scope" and not turn.names_document:
+        return "out_of_scope"
+    return "question"
+
+
+class ActionReadMessage(Action):
+    """Outside the form: status lookups, petitions told in everyday words, English, and questions."""
+
+    def name(self) -> str:
+        return "action_read_message"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        intent, _ = latest_intent(tracker)
+        code, typed = code_from_message(tracker)
+        if code or typed:
+            return await reply_with_status(dispatcher, tracker)
+        reading = read_outside_form(text, intent)
+        log.info("message outside the form read as %s (intent %s)", reading, intent or "none")
+        if reading == "petition":
+            return [FollowupAction(PETITION_FORM)]
+        if reading == "status":
+            return await reply_with_status(dispatcher, tracker)
+        if reading == "english":
+            dispatcher.utter_message(text=texts.ENGLISH_POINTER, buttons=texts.MAIN_BUTTONS)
+            return []
+        if reading in ("goodbye", "help", "out_of_scope", "iamabot"):
+            dispatcher.utter_message(response=f"utter_{reading}")
+            return []
+        await reply_to_question(dispatcher, text, offer_petition=True)
+        return []
