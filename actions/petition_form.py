@@ -77,7 +77,8 @@ def phone_answer(text: str, intent: str) -> tuple[str | None, str | None]:
     check = _petitions().check_phone
     if intent == "anonymous" or text.strip() == "/anonymous" or wants_no_phone(text):
         return NO_PHONE, None
-    if not any(ch.isdigit() for ch in text) and Turn(text).negated:  # "ko có sđt", "hổng để số đâu"
+    turn = Turn(text)
+    if not any(ch.isdigit() for ch in text) and turn.negated and not turn.asks_outright:  # "ko có sđt"
         return NO_PHONE, None
     try:
         return check(text) or NO_PHONE, None
@@ -148,11 +149,19 @@ class ValidationPetitionForm(FormValidationAction):
         if requested == "edit_field" and _never_mind(text):
             # "thôi" to "which field?" means "nothing to change": back to the summary, not the end of the petition.
             return [SlotSet("edit_field", None), SlotSet("editing", False), SlotSet("requested_slot", "confirmed")]
-        if requested in FREE_TEXT_SLOTS and is_cancel_phrase(text):
+        # "hủy" where free text is expected; at the summary only the unambiguous phrases ("dung gui" may be
+        # "đúng, gửi" as well as "dừng gửi" once diacritics are gone).
+        if (requested in FREE_TEXT_SLOTS and is_cancel_phrase(text)) or (
+                requested in (*FREE_TEXT_SLOTS, "confirmed") and Turn(text).cancels):
             # "hủy" typed where free text is expected: end the form here; nothing has been stored.
             dispatcher.utter_message(text=texts.CANCELLED)
             return [*reset_petition_slots(), SlotSet("requested_slot", None)]
         if _is_activation(tracker):
+            turn = Turn(text)
+            if turn.is_english:  # the form is in Vietnamese: say so; take a complaint anyway, leave otherwise
+                dispatcher.utter_message(text=texts.ENGLISH_POINTER, buttons=texts.MAIN_BUTTONS)
+                if not turn.has("english_petition_words"):
+                    return [*reset_petition_slots(), SlotSet("requested_slot", None)]
             return _draft_events(dispatcher, tracker) + _kind_events(tracker) + await super().run(
                 dispatcher, tracker, domain)
         if requested == "consent":
@@ -199,7 +208,9 @@ class ValidationPetitionForm(FormValidationAction):
         turn = Turn(text)
         if not turn.is_question:
             return False
-        if requested == "phone" and (PHONE_IN_TEXT.search(text) or wants_no_phone(text)):
+        if requested != "matter" and not turn.asks_about_something:
+            return False  # "thôi khỏi để số, có gì nhắn qua đây" holds "gì" but asks nothing
+        if requested == "phone" and (PHONE_IN_TEXT.search(text) or phone_answer(text, "")[0] == NO_PHONE):
             return False
         if requested == "commune":
             try:
@@ -234,7 +245,7 @@ class ValidationPetitionForm(FormValidationAction):
             dispatcher.utter_message(text=texts.DEADLINE_FAQ)
             return
         try:
-            _, reply = await documents_answer(text)
+            _, reply = await documents_answer(turn.question_only())
         except Exception as exc:
             log.error("knowledge base failed to answer mid-form: %s", failure(exc))
             reply = texts.SERVICE_DOWN

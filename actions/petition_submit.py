@@ -1,4 +1,9 @@
-"""Dân bàn: store the confirmed petition (once, whatever the redeliveries) or cancel it without storing anything."""
+"""Dân bàn: store the confirmed petition (once, whatever the redeliveries) or cancel it without storing anything.
+
+Either way the petition's personal values are then blanked in Rasa's tracker store (petitions/tracker_privacy.py):
+after a cancel or an anonymous filing everything typed in the form; after a filing with consent the slot copies,
+the petitions store holding the petition itself.
+"""
 from __future__ import annotations
 
 import logging
@@ -25,6 +30,8 @@ from actions.common import (
 )
 from actions.runtime import services
 from petitions.consent import CONSENT_TEXT_VI, ConsentRecord
+from petitions.models import KIND_LABELS
+from petitions.tracker_privacy import redact_form_window
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,28 @@ def consent_record(tracker: Tracker) -> Any:
     return ConsentRecord(given=given, text_shown=shown, at=at or datetime.now(UTC))
 
 
+async def forget_form(tracker: Tracker, *, everything: bool) -> bool:
+    """Blank the petition form's personal values in the tracker store; False (logged) when that failed.
+
+    Never raises: the citizen's turn must not fail because of it. The log line names no sender and no value.
+    """
+    try:
+        url = services().tracker_url
+        changed = await off_loop(redact_form_window, url, tracker.sender_id, everything=everything) if url else 0
+    except Exception as exc:
+        log.error("redacting the petition form in the tracker store failed: %s", failure(exc))
+        return False
+    log.info("tracker store: %d event(s) of a petition form redacted (%s)", changed,
+             "everything" if everything else "slots")
+    return True
+
+
+def _named_kind(tracker: Tracker) -> str | None:
+    """The kind the citizen named when starting ("tôi muốn tố cáo…"); None lets petitions/ read it from the matter."""
+    kind = tracker.get_slot("petition_kind")
+    return kind if kind in KIND_LABELS else None
+
+
 class ActionSubmitPetition(Action):
     """Runs when petition_form completes; submits only what the citizen explicitly confirmed."""
 
@@ -55,6 +84,9 @@ class ActionSubmitPetition(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         if tracker.get_slot("confirmed") != "yes":
+            # The form ended without a confirmation: "hủy" typed where free text was asked (the validator has
+            # already said so); nothing is filed, so nothing typed in the form is kept either.
+            await forget_form(tracker, everything=True)
             return reset_petition_slots()
         consent = consent_record(tracker)
         phone = tracker.get_slot("phone")
@@ -68,12 +100,16 @@ class ActionSubmitPetition(Action):
                 idempotency_key=idempotency_key(tracker),
                 commune=tracker.get_slot("commune") or None,
                 phone=phone if consent.given and phone not in (None, NO_PHONE) else None,
+                kind=_named_kind(tracker),
             )
         except Exception as exc:
             log.error("storing a petition failed: %s", failure(exc))
             dispatcher.utter_message(text=texts.SUBMIT_FAILED)
             return [SlotSet("confirmed", None), FollowupAction(PETITION_FORM)]
         log.info("petition %s %s", receipt.code, "stored" if receipt.created else "already stored (redelivery)")
+        # Filed with consent: the handling agency reads this conversation in the console, so only the slot copies
+        # go. Filed anonymously: the petition keeps no link to the chat, so neither does the tracker store.
+        await forget_form(tracker, everything=not consent.given)
         dispatcher.utter_message(text=receipt.message_vi())
         return reset_petition_slots()
 
@@ -99,5 +135,6 @@ class ActionCancelPetition(Action):
         if not sure and tracker.active_loop_name == PETITION_FORM:
             dispatcher.utter_message(response="utter_please_answer")
             return [FollowupAction(PETITION_FORM)]
+        await forget_form(tracker, everything=True)
         dispatcher.utter_message(text=texts.CANCELLED)
         return [ActiveLoop(None), SlotSet("requested_slot", None), *reset_petition_slots()]

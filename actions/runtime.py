@@ -18,6 +18,9 @@ class Services(Protocol):
     @property
     def petitions(self) -> Any: ...
 
+    @property
+    def tracker_url(self) -> str: ...
+
 
 _services: Services | None = None
 

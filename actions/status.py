@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -48,9 +49,13 @@ def phone_from_message(text: str) -> str | None:
     return None
 
 
-async def reply_with_status(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
-    """The status of the petition named in the latest message, for its owner or someone giving its phone."""
-    code, typed = code_from_message(tracker)
+async def reply_with_status(dispatcher: CollectingDispatcher, tracker: Tracker,
+                            code: str | None = None) -> list[dict[str, Any]]:
+    """The status of the petition named in the latest message (or `code`, asked about a turn earlier), for its
+    owner or someone giving its phone. A code not found is remembered, so the phone can follow on its own."""
+    typed = None
+    if code is None:
+        code, typed = code_from_message(tracker)
     if code is None:
         dispatcher.utter_message(text=MSG_BAD_CODE if typed else texts.STATUS_ASK_CODE)
         return []
@@ -65,9 +70,9 @@ async def reply_with_status(dispatcher: CollectingDispatcher, tracker: Tracker) 
     if view is None:
         log.info("status lookup refused or not found")
         dispatcher.utter_message(text=MSG_NOT_FOUND)
-        return []
+        return [SlotSet("status_code", None if phone else code)]
     dispatcher.utter_message(text=view.message_vi())
-    return []
+    return [SlotSet("status_code", None)]
 
 
 class ActionCheckStatus(Action):

@@ -70,7 +70,7 @@ CONSENT_DECLINED = (
     "liên hệ lại với bạn; kết quả bạn vẫn tra cứu được bằng mã tra cứu từ tài khoản này."
 )
 NOT_FILED = (
-    "Dạ, tôi không gửi phản ánh nào và không lưu thông tin cá nhân của bạn. Bạn cứ đặt câu hỏi về công tác dân vận, "
+    "Dạ, đã dừng: tôi không gửi phản ánh nào và không lưu thông tin cá nhân của bạn. Bạn cứ đặt câu hỏi về công tác dân vận, "
     "hoặc nhắn \"gửi phản ánh\" khi cần."
 )
 CONSENT_NEEDED_FOR_PHONE = (
@@ -112,7 +112,10 @@ SUMMARY_CHOICES = "Bạn bấm \"Xác nhận\" để gửi, \"Sửa\" để thay
 COMMUNE_FLAGGED = "Lưu ý: \"{commune}\" chưa có trong danh mục xã, phường; cán bộ sẽ kiểm tra lại."
 MATTER_PREVIEW_CHARS = 600
 
-CANCELLED = "Đã hủy phản ánh. Không có thông tin nào của bạn được lưu. Khi cần, bạn cứ nhắn \"gửi phản ánh\" để bắt đầu lại."
+CANCELLED = (
+    "Đã hủy phản ánh: không có gì được gửi đến cơ quan nào, và nội dung, xã/phường, số điện thoại bạn đã nhập cho "
+    "phản ánh này đã được xóa khỏi dữ liệu của trợ lý. Khi cần, bạn cứ nhắn \"gửi phản ánh\" để bắt đầu lại."
+)
 SUBMIT_FAILED = (
     "Xin lỗi, hệ thống lưu trữ đang gặp sự cố nên phản ánh chưa được gửi. Tôi hỏi lại để bạn xác nhận gửi lần nữa."
 )

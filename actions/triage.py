@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.common import PETITION_FORM, latest_intent, latest_text
 from actions.questions import MAX_QUESTION_CHARS, reply_to_question
-from actions.status import code_from_message, reply_with_status
+from actions.status import code_from_message, phone_from_message, reply_with_status
 from actions.understanding import Turn
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,15 @@ def read_outside_form(text: str, intent: str) -> str:
         return "goodbye"
     if turn.asks_about_bot and not turn.names_document:
         return "iamabot"
-    if len(text.strip()) > MAX_QUESTION_CHARS or turn.reads_as_petition:
+    if len(text.strip()) > MAX_QUESTION_CHARS:
+        return "petition"
+    if turn.asks_status and turn.is_question:  # "làm sao tra cứu phản ánh đã gửi?" is no new petition
+        return "status"
+    if turn.reads_as_petition:
         return "petition"
     if turn.asks_status:
         return "status"
-    if intent == "help" and (turn.asks_help or len(turn.words) <= 3):
+    if (turn.asks_help or (intent == "help" and len(turn.words) <= 3)) and not turn.names_document:
         return "help"
     if intent == "out_of_scope" and not turn.names_document:
         return "out_of_scope"
@@ -59,6 +63,9 @@ class ActionReadMessage(Action):
         code, typed = code_from_message(tracker)
         if code or typed:
             return await reply_with_status(dispatcher, tracker)
+        earlier = tracker.get_slot("status_code")
+        if earlier and phone_from_message(text):  # the phone the bot asked for after "not found"
+            return await reply_with_status(dispatcher, tracker, code=earlier)
         reading = read_outside_form(text, intent)
         log.info("message outside the form read as %s (intent %s)", reading, intent or "none")
         if reading == "petition":

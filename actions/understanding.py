@@ -25,6 +25,9 @@ DATA_FILE = Path(__file__).resolve().parent / "data" / "understanding.yml"
 _MAX_CHARS = 2000
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _PUNCT_RE = re.compile(r"[^\w\s]")
+# The shape of a Vietnamese syllable once folded: an initial consonant, a vowel cluster, a permitted final.
+_VIETNAMESE_SYLLABLE = re.compile(
+    r"^(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ng|nh|ch|[cmnpt])?$")
 
 
 class ConsentReading(Enum):
@@ -70,6 +73,13 @@ class Turn:
         """Some phrase of the list occurs as whole words."""
         return any(f" {p} " in self.joined for p in self.lex.phrases(key) if p)
 
+    def has_accented(self, key: str) -> bool:
+        """Some phrase of an accented list occurs, for words that folding makes ambiguous ("dừng" / "đúng")."""
+        if not self.accented:
+            return False
+        lowered = " " + " ".join(_PUNCT_RE.sub(" ", self.raw.lower()).split()) + " "
+        return any(f" {p} " in lowered for p in self.lex.data.get(key) or ())
+
     def starts_with(self, key: str) -> bool:
         return any(self.joined.startswith(f" {p} ") for p in self.lex.phrases(key) if p)
 
@@ -83,12 +93,7 @@ class Turn:
 
     @property
     def negated(self) -> bool:
-        if self.has("negations"):
-            return True
-        if self.accented:
-            lowered = " " + _PUNCT_RE.sub(" ", self.raw.lower()) + " "
-            return any(f" {w} " in lowered for w in self.lex.data.get("negations_accented") or ())
-        return False
+        return self.has("negations") or self.has_accented("negations_accented")
 
     def core_words(self) -> list[str]:
         """The words left once politeness words and fillers are removed ("dạ vâng ạ" -> ["vang"])."""
@@ -115,6 +120,31 @@ class Turn:
         if "?" in self.raw or self.starts_with("question_openers"):
             return True
         return len(self.words) >= 3 and self.ends_with("question_endings")
+
+    @property
+    def asks_about_something(self) -> bool:
+        """A question mid-form worth answering: asked outright, or about a document or the petition process."""
+        return self.is_question and (self.asks_outright or self.names_document or self.process_topic() is not None)
+
+    @property
+    def cancels(self) -> bool:
+        """"hủy", "thôi khỏi gửi, hủy giùm": stop the petition being written."""
+        if len(self.words) > self.lex.number("cancel_max_words"):
+            return False
+        return self.has("cancel_phrases") or " ".join(self.core_words()) in self.lex.phrases("no_file_whole")
+
+    def question_only(self) -> str:
+        """The question without a leading "khoan đã, cho tôi hỏi": what the documents are asked."""
+        openers = sorted(self.lex.phrases("question_openers"), key=len, reverse=True)
+        folded_words = self.words
+        raw_words = self.raw.split()
+        for opener in openers:
+            size = len(opener.split())
+            for start in range(min(6, len(folded_words))):
+                if " ".join(folded_words[start:start + size]) == opener and opener.startswith("cho"):
+                    rest = " ".join(raw_words[start + size:]) if len(raw_words) == len(folded_words) else ""
+                    return rest.strip(" ,:") or self.raw
+        return self.raw
 
     @property
     def names_document(self) -> bool:
@@ -147,7 +177,9 @@ class Turn:
 
     @property
     def asks_status(self) -> bool:
-        return self.has("status_objects") and self.has("status_words")
+        """"đơn tôi gửi tới đâu rồi": a short message about a filed petition and its progress."""
+        short = len(self.words) <= self.lex.number("status_max_words")
+        return short and self.has("status_objects") and self.has("status_words")
 
     # ---------------------------------------------------------------------------------------------- small talk
     @property
@@ -165,11 +197,17 @@ class Turn:
 
     @property
     def is_english(self) -> bool:
+        """Written in English: common English words, or words no Vietnamese syllable is shaped like."""
         if self.accented or len(self.words) < 3:
             return False
         english = set(self.lex.phrases("english_words"))
-        share = sum(1 for w in self.words if w in english) / len(self.words)
-        return share >= self.lex.number("english_min_share")
+        words = [w for w in self.words if not w.isdigit()]
+        if not words:
+            return False
+        common = sum(1 for w in words if w in english) / len(words)
+        foreign = sum(1 for w in words if not _VIETNAMESE_SYLLABLE.match(w)) / len(words)
+        return common >= self.lex.number("english_min_share") or (
+            foreign >= self.lex.number("english_min_foreign") and common > 0)
 
     @property
     def flags_mistake(self) -> bool:
@@ -195,7 +233,8 @@ def read_consent(text: str, lexicon: Lexicon | None = None) -> ConsentReading:
         return ConsentReading.QUESTION
     if turn.has("anonymous_phrases"):
         return ConsentReading.ANONYMOUS
-    if turn.has("no_file_phrases"):
+    if (turn.has("no_file_phrases") or turn.has_accented("no_file_accented")
+            or " ".join(turn.core_words()) in turn.lex.phrases("no_file_whole")):
         return ConsentReading.NO_FILE
     if turn.has("details_phrases") and len(turn.words) <= 6:
         return ConsentReading.DETAILS

@@ -16,7 +16,7 @@ from bot.rasa_client import Button
 TELEGRAM_TEXT_LIMIT = 4096
 ZALO_TEXT_LIMIT = 2000
 
-MENU_HINT = "Bà con trả lời bằng số thứ tự (1, 2, …) để chọn."
+MENU_HINT = "Bạn trả lời bằng số thứ tự (1, 2, …) để chọn."
 
 _SENTENCE_END = re.compile(r"[.!?…;](?:[\"'”’)\]»]*)(?=\s)")
 _CHOICE = re.compile(r"^\s*(?:số\s*)?(\d{1,2})\s*[.)]?\s*$", re.IGNORECASE)

@@ -21,9 +21,9 @@ log = logging.getLogger(__name__)
 def citizen_message(record: PetitionRecord, agency_name: str) -> str:
     """What the citizen reads in their chat."""
     return (
-        f"Trả lời phản ánh, kiến nghị mã {record.code} của bà con ({agency_name}):\n\n"
+        f"Trả lời phản ánh, kiến nghị mã {record.code} của bạn ({agency_name}):\n\n"
         f"{record.answer}\n\n"
-        f"Bà con có thể tra cứu lại bất cứ lúc nào bằng mã {record.code}."
+        f"Bạn có thể tra cứu lại bất cứ lúc nào bằng mã {record.code}."
     )
 
 

@@ -18,10 +18,10 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
 NO_REPLY_TEXT = ("Xin lỗi, hệ thống chưa xử lý được tin nhắn vừa rồi do sự cố kỹ thuật. "
-                 "Bà con vui lòng gửi lại tin nhắn đó sau ít phút.")
-RASA_DOWN_TEXT = "Xin lỗi, hệ thống đang bận hoặc tạm gián đoạn. Bà con vui lòng thử lại sau ít phút."
-TOO_LONG_TEXT = "Tin nhắn quá dài (tối đa 5.000 ký tự). Bà con vui lòng rút gọn nội dung."
-EMPTY_TEXT = "Bà con vui lòng nhập nội dung tin nhắn."
+                 "Bạn vui lòng gửi lại tin nhắn đó sau ít phút.")
+RASA_DOWN_TEXT = "Xin lỗi, hệ thống đang bận hoặc tạm gián đoạn. Bạn vui lòng thử lại sau ít phút."
+TOO_LONG_TEXT = "Tin nhắn quá dài (tối đa 5.000 ký tự). Bạn vui lòng rút gọn nội dung."
+EMPTY_TEXT = "Bạn vui lòng nhập nội dung tin nhắn."
 
 
 def _sender(request: Request) -> str:

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "danvan.commands.route",
     "danvan.commands.eval",
     "danvan.commands.user",
+    "danvan.commands.tracker",
 )
 
 log = logging.getLogger("danvan")

@@ -20,6 +20,11 @@ class AppServices:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    @property
+    def tracker_url(self) -> str:
+        """Rasa's tracker store, where the actions blank a petition form's personal values once it is done."""
+        return self.settings.tracker_url
+
     @cached_property
     def encoder(self) -> Any:
         from nlp.embedding import load_encoder

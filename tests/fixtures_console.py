@@ -48,12 +48,20 @@ def create_tracker_db(path: Path) -> None:
         )
 
 
-def add_tracker_events(path: Path, sender_id: str, turns: list[tuple[str, str]], at: datetime) -> None:
-    """Append user/bot turns (one second apart, ending at `at`) plus an action event, as Rasa writes them."""
+def add_tracker_events(path: Path, sender_id: str, turns: list[tuple[str, str]], at: datetime, *,
+                       form: bool = False) -> None:
+    """Append user/bot turns (one second apart, ending at `at`) plus an action event, as Rasa writes them; with
+    `form`, the petition form is activated after the first turn, as a petition request does."""
     with sqlite3.connect(path) as db:
         start = at.timestamp() - len(turns)
         for i, (who, text) in enumerate(turns):
             stamp = start + i
+            if form and i == 1:
+                db.execute(
+                    "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                    "VALUES (?, 'active_loop', ?, NULL, 'petition_form', ?)",
+                    (sender_id, stamp, json.dumps({"event": "active_loop", "name": "petition_form"})),
+                )
             db.execute(
                 "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
                 "VALUES (?, ?, ?, NULL, NULL, ?)",

@@ -28,7 +28,8 @@ def test_petition_page_shows_text_routing_transcript_and_history(console_env) ->
                                   sender_id="telegram:777", phone="0912345678")
     add_tracker_events(console_env.tracker_path, "telegram:777", [
         ("user", "tôi muốn gửi phản ánh"), ("bot", "Bà con ở xã, phường nào?"), ("user", "phường Tân Ninh"),
-    ], record.created_at)
+        ("bot", f"Đã tiếp nhận phản ánh của bạn. Mã tra cứu: {record.code}"),
+    ], record.created_at, form=True)
     add_tracker_events(console_env.tracker_path, "telegram:778", [("user", "tin nhắn của người khác")],
                        record.created_at)
     client = console_env.client()

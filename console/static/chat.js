@@ -31,7 +31,7 @@
       if (data.error) { add("bot", data.error); return; }
       data.replies.forEach(function (r) { add("bot", r.text || "", r.buttons); });
     } catch (e) {
-      add("bot", "Xin lỗi, không kết nối được máy chủ. Bà con vui lòng thử lại.");
+      add("bot", "Xin lỗi, không kết nối được máy chủ. Bạn vui lòng thử lại.");
     }
   }
   form.addEventListener("submit", function (ev) {

@@ -21,9 +21,20 @@ from console.hotspots import cluster_of
 from console.queue import today, urgency
 from console.security import NotFound, client_of
 from console.templating import DELIVERY_LABELS, flash, render
+from console.transcript import Turn
 
 MAX_REASON = 2000
+DENUNCIATION = "to-cao"
 NOT_ALLOWED = "Không thể thực hiện thao tác này ở trạng thái hiện tại của hồ sơ."
+
+
+def shows_identity(account: Account, record: PetitionRecord) -> bool:
+    """Whether this account may see who filed the petition (phone, chat, transcript).
+
+    A denunciation (tố cáo) is confidential by law (Luật Tố cáo 2018): the denouncer's identity goes only to the
+    agency handling it — not to admins of other agencies, nor to an admin without an agency.
+    """
+    return record.kind != DENUNCIATION or (account.agency is not None and account.agency == record.agency)
 
 
 def snapshot(record: PetitionRecord) -> dict[str, Any]:
@@ -62,13 +73,21 @@ class PetitionViews:
     # -- the page ---------------------------------------------------------------------------------------------
 
     def _details(self, record: PetitionRecord, account: Account) -> dict[str, Any]:
-        senders = [record.sender_id] if record.sender_id else []
-        if record.sender_id and not record.sender_id.startswith(f"{record.channel}:"):
-            senders.append(f"{record.channel}:{record.sender_id}")
-        transcript = self.ctx.transcripts.turns(senders, record.created_at) if senders else None
+        identity = shows_identity(account, record)
+        transcript: list[Turn] | None = None
+        transcript_found = False
+        if identity and record.sender_id:
+            senders = [record.sender_id]
+            if not record.sender_id.startswith(f"{record.channel}:"):
+                senders.append(f"{record.channel}:{record.sender_id}")
+            transcript = self.ctx.transcripts.turns(senders, record.code, record.created_at)
+            transcript_found = bool(transcript)
+            if transcript is not None and not transcript:
+                # The form's conversation cannot be told apart from the rest of the chat: show what was filed only.
+                transcript = [Turn("user", record.text, record.created_at)]
         cluster = [r for r in cluster_of(self.ctx.store, record) if account.sees_record(r)]
-        return {"transcript": transcript, "cluster": cluster,
-                "audit": self.ctx.audit.entries(target=record.code, limit=100)}
+        return {"transcript": transcript, "transcript_found": transcript_found, "show_identity": identity,
+                "cluster": cluster, "audit": self.ctx.audit.entries(target=record.code, limit=100)}
 
     async def page(self, request: Request) -> Response:
         record = await self._visible(request)
