@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train validate bench eval clean
+.PHONY: setup run test train validate bench eval eval-dialogues clean
 
 setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/model
 
@@ -79,6 +79,11 @@ bench: setup train
 eval: setup
 	@.venv/bin/danvan eval qa ../shared/eval/dev_qa.jsonl
 	@.venv/bin/danvan eval routing ../shared/eval/dev_routing.jsonl
+
+# Scripted conversations (../shared/eval/dialogues.py) against a private stack on free ports: the public dev set and
+# the project's own sets under tests/dialogues/. Safe beside `make run`.
+eval-dialogues: setup train
+	@.venv/bin/danvan eval dialogues
 
 clean:
 	rm -rf var/stamps var/rasa-models var/index

@@ -17,8 +17,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
-from actions.questions import documents_answer, question_problem
-from actions.understanding import ConsentReading, Turn, read_consent
 from actions.common import (
     FREE_TEXT_SLOTS,
     NO_PHONE,
@@ -31,7 +29,9 @@ from actions.common import (
     off_loop,
     reset_petition_slots,
 )
+from actions.questions import documents_answer, question_problem
 from actions.runtime import services
+from actions.understanding import ConsentReading, Turn, load_lexicon, read_consent, read_draft_answer
 from nlp.text import fold
 from petitions.consent import CONSENT_TEXT_VI
 from petitions.models import DEFAULT_KIND, KIND_LABELS
@@ -42,13 +42,8 @@ log = logging.getLogger(__name__)
 
 # What the citizen agrees to: the short prompt, and the legal text its "Xem chi tiết" button shows.
 CONSENT_RECORD_TEXT = f"{texts.CONSENT_PROMPT}\n[Xem chi tiết] {CONSENT_TEXT_VI}"
-# A question typed where the matter is expected is taken for a question only when it is this short, or asked
-# outright ("cho hỏi…", "…không?"); a long description that happens to hold "gì" is a matter.
-_MATTER_QUESTION_MAX_WORDS = 40
 # A first message this long is a description of the matter, not just "tôi muốn gửi phản ánh".
 _DRAFT_MIN_WORDS = 10
-# "ok" / "không" to the offered draft; anything longer is a newly typed matter, whatever its intent.
-_SHORT_ANSWER_WORDS = 4
 _NEVER_MIND = {"thoi", "khong", "ko", "k", "thoi khoi", "khong sua", "khong sua nua", "thoi khong sua nua",
                "khong can", "khong can sua", "giu nguyen", "/deny"}
 _EDIT_FIELDS = (
@@ -220,8 +215,8 @@ class ValidationPetitionForm(FormValidationAction):
             if match.matched:
                 return False
         if requested == "matter":
-            plain = turn.asks_outright or len(turn.words) <= 15
-            if len(turn.words) > _MATTER_QUESTION_MAX_WORDS or not plain:
+            plain = turn.asks_outright or len(turn.words) <= turn.lex.number("matter_question_plain_words")
+            if len(turn.words) > turn.lex.number("matter_question_max_words") or not plain:
                 return False
             if not (turn.names_document or turn.process_topic() or turn.starts_with("question_openers")):
                 return False
@@ -284,12 +279,18 @@ class ValidationPetitionForm(FormValidationAction):
     ) -> dict[str, Any]:
         draft = tracker.get_slot("matter_draft")
         text = latest_text(tracker)
-        short_answer = is_button_payload(text) or len(text.split()) <= _SHORT_ANSWER_WORDS
-        if draft and short_answer and tracker.get_slot("requested_slot") == "matter":
-            intent, _ = latest_intent(tracker)
-            if intent == "affirm":
+        requested = tracker.get_slot("requested_slot")
+        lex = load_lexicon()
+        words = len(text.split())
+        button = is_button_payload(text)
+        if draft and requested == "matter" and (button or words <= lex.number("draft_answer_max_words")):
+            use = read_draft_answer(text)
+            if use is None and (button or words <= lex.number("short_answer_max_words")):
+                intent, _ = latest_intent(tracker)
+                use = {"affirm": True, "deny": False}.get(intent)
+            if use is True:
                 return {"matter": draft, "matter_draft": None}
-            if intent == "deny":
+            if use is False:
                 return {"matter": None, "matter_draft": None}  # asked again, now without the draft
         try:
             return {"matter": _petitions().check_matter(value if isinstance(value, str) else ""), "matter_draft": None}
@@ -393,7 +394,8 @@ class ActionAskMatter(Action):
             return []
         if len(draft) > texts.MATTER_PREVIEW_CHARS:
             draft = draft[: texts.MATTER_PREVIEW_CHARS].rstrip() + "…"
-        dispatcher.utter_message(text=texts.MATTER_DRAFT_QUESTION.format(draft=draft), buttons=texts.MATTER_DRAFT_BUTTONS)
+        dispatcher.utter_message(text=texts.MATTER_DRAFT_QUESTION.format(draft=draft),
+                                 buttons=texts.MATTER_DRAFT_BUTTONS)
         return []
 
 

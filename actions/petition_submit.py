@@ -29,6 +29,7 @@ from actions.common import (
     reset_petition_slots,
 )
 from actions.runtime import services
+from actions.understanding import Turn
 from petitions.consent import CONSENT_TEXT_VI, ConsentRecord
 from petitions.models import KIND_LABELS
 from petitions.tracker_privacy import redact_form_window
@@ -129,7 +130,7 @@ class ActionCancelPetition(Action):
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         intent, confidence = latest_intent(tracker)
-        sure = is_cancel_phrase(text) or (
+        sure = is_cancel_phrase(text) or Turn(text).cancels or (
             intent == "stop" and confidence >= _STOP_MIN_CONFIDENCE and len(text.split()) <= _STOP_MAX_WORDS
         )
         if not sure and tracker.active_loop_name == PETITION_FORM:

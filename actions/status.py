@@ -27,7 +27,8 @@ _CODE_LIKE = re.compile(r"\bTN[\s\-_.]*[0-9A-Z]{1,8}(?:[\s\-_.]+[0-9A-Z]{1,6})?\
 def code_from_message(tracker: Tracker) -> tuple[str | None, str | None]:
     """(valid normalised code, None), or (None, what was typed when it looks like a code but fails its check)."""
     text = latest_text(tracker)
-    entities = [e.get("value") for e in (tracker.latest_message or {}).get("entities") or [] if e.get("entity") == "code"]
+    parsed = (tracker.latest_message or {}).get("entities") or []
+    entities = [e.get("value") for e in parsed if e.get("entity") == "code"]
     for value in entities:
         if isinstance(value, str) and validate(value):
             return normalize_code(value), None
@@ -70,7 +71,7 @@ async def reply_with_status(dispatcher: CollectingDispatcher, tracker: Tracker,
     if view is None:
         log.info("status lookup refused or not found")
         dispatcher.utter_message(text=MSG_NOT_FOUND)
-        return [SlotSet("status_code", None if phone else code)]
+        return [SlotSet("status_code", code)]  # the right phone may follow on its own
     dispatcher.utter_message(text=view.message_vi())
     return [SlotSet("status_code", None)]
 

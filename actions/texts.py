@@ -70,8 +70,8 @@ CONSENT_DECLINED = (
     "liên hệ lại với bạn; kết quả bạn vẫn tra cứu được bằng mã tra cứu từ tài khoản này."
 )
 NOT_FILED = (
-    "Dạ, đã dừng: tôi không gửi phản ánh nào và không lưu thông tin cá nhân của bạn. Bạn cứ đặt câu hỏi về công tác dân vận, "
-    "hoặc nhắn \"gửi phản ánh\" khi cần."
+    "Dạ, đã dừng: tôi không gửi phản ánh nào và không lưu thông tin cá nhân của bạn. Bạn cứ đặt câu hỏi về "
+    "công tác dân vận, hoặc nhắn \"gửi phản ánh\" khi cần."
 )
 CONSENT_NEEDED_FOR_PHONE = (
     "Để lưu số điện thoại, cần bạn đồng ý cho xử lý dữ liệu cá nhân. Tôi hỏi lại nhé."

@@ -253,3 +253,14 @@ def _clear_yes(turn: Turn) -> bool:
         return len(turn.words) <= 30
     short = set(turn.lex.phrases("agree_short_only"))
     return bool(core) and len(core) <= 3 and " ".join(core) in short | {f"{a} {b}" for a in short for b in short}
+
+
+def read_draft_answer(text: str, lexicon: Lexicon | None = None) -> bool | None:
+    """True to use the offered text as the matter, False to type another one, None when the reply is neither."""
+    turn = Turn(text, lexicon)
+    core = " ".join(turn.core_words()) or " ".join(turn.words)
+    if turn.has("draft_reject") and not turn.has("draft_accept") or core in turn.lex.phrases("draft_reject"):
+        return False
+    if core in turn.lex.phrases("draft_accept") or turn.has("draft_accept"):
+        return not turn.negated
+    return None

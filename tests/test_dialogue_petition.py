@@ -28,6 +28,7 @@ def store(rasa_stack: Any) -> Iterator[Any]:
 
 
 def test_full_petition_with_diacritics_is_stored_with_consent_contact_and_due_date(rasa_stack: Any, store: Any) -> None:
+    from actions.petition_form import CONSENT_RECORD_TEXT
     from petitions.consent import CONSENT_TEXT_VI
 
     conv = Conversation(rasa_stack)
@@ -49,7 +50,9 @@ def test_full_petition_with_diacritics_is_stored_with_consent_contact_and_due_da
     record = store.get_by_code(code)
     assert record is not None
     assert record.text == MATTER
-    assert record.consent_given and record.consent_text == CONSENT_TEXT_VI and record.consent_at is not None
+    # What was agreed to is recorded: the prompt shown and the legal text behind its "Xem chi tiết" button.
+    assert record.consent_given and record.consent_text == CONSENT_RECORD_TEXT and record.consent_at is not None
+    assert CONSENT_TEXT_VI in record.consent_text
     assert record.contact_phone == "+84912345678"
     assert record.commune_matched and "Tân Châu" in (record.commune_name or "")
     assert record.due_date is not None and record.status == "moi"
@@ -64,7 +67,9 @@ def _agency_line(text: str) -> str:
 def test_anonymous_petition_typed_without_diacritics(rasa_stack: Any, store: Any) -> None:
     conv = Conversation(rasa_stack)
     assert "91/2025/QH15" in conv.says("toi muon gui phan anh"), conv.transcript()
-    reply = conv.says("khong")
+    reply = conv.says("khong")  # a bare "no": file anonymously, or not at all?
+    assert "ẩn danh" in reply and "không gửi nữa" in reply, conv.transcript()
+    reply = conv.says("gui an danh")
     assert "ẩn danh" in reply and "nội dung" in reply.lower(), conv.transcript()
     assert "xã, phường" in conv.says(
         "cong ty may o khu cong nghiep no luong cong nhan ba thang nay chua tra, de nghi can thiep"

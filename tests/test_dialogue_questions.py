@@ -13,7 +13,7 @@ PETITION_BUTTON = {"title": "Gửi phản ánh, kiến nghị", "payload": "/fil
 
 
 def _cites_the_letter(text: str) -> bool:
-    return "608" in text and "Theo" in text
+    return "608" in text and ("Theo" in text or "Nguồn:" in text)
 
 
 @pytest.mark.parametrize(
