@@ -2,6 +2,13 @@
 
 `danvan serve` and the end-to-end tests both run the real Rasa server, the action server and the web app as separate
 processes; they share this code so the tests exercise exactly what a user runs.
+
+Stopping: every child runs in its own process group, so a Ctrl-C typed in the terminal reaches only the supervisor,
+which must then stop the children itself. Python turns SIGINT into KeyboardInterrupt only when the process started
+with SIGINT handled; a process started as a background job, under nohup or by some CI runners inherits SIGINT
+*ignored* and would never stop on it. So the supervisor installs its own handlers for SIGINT and SIGTERM (which works
+whatever disposition was inherited) as soon as it starts a child, turns either signal into KeyboardInterrupt, and
+holds further stop signals while it is stopping the children.
 """
 from __future__ import annotations
 
@@ -15,11 +22,15 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from types import FrameType
+from typing import IO, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class ProcessError(RuntimeError):
@@ -48,12 +59,46 @@ class ProcessSpec:
 
     name: str
     cmd: Sequence[str]
-    ready_url: str | None = None
+    ready_url: str | None = None  # printed in errors: never put a secret in it (see ready_params)
     ready_timeout: float = 180.0
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold tokens
     cwd: str | None = None
     port: int | None = None
     host: str = "127.0.0.1"
+    ready_params: Mapping[str, str] = field(default_factory=dict, repr=False)  # query parameters, e.g. a token
+    umask: int | None = None  # the child's umask (None: inherit ours)
+
+
+class RedactQuery(logging.Filter):
+    """Drop query strings from URLs in log records: httpx logs every request URL at INFO, tokens included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_without_query(a) for a in record.args)
+        return True
+
+
+def _without_query(value: object) -> object:
+    text = str(value)
+    if "?" not in text or "://" not in text:
+        return value
+    parts = urlsplit(text)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def redact_http_logs() -> None:
+    """Install `RedactQuery` on httpx's logger once per process."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactQuery) for f in logger.filters):
+        logger.addFilter(RedactQuery())
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _hold(signum: int, frame: FrameType | None) -> None:
+    log.info("%s received while stopping; still stopping", signal.Signals(signum).name)
 
 
 class Supervisor:
@@ -65,6 +110,23 @@ class Supervisor:
         self.children: dict[str, subprocess.Popen[str]] = {}
         self._pumps: list[threading.Thread] = []
         self.tails: dict[str, list[str]] = {}
+        self._saved_handlers: dict[int, Any] | None = None
+        redact_http_logs()
+
+    def handle_stop_signals(self) -> None:
+        """Turn SIGINT and SIGTERM into KeyboardInterrupt in the main thread, whatever disposition we inherited.
+
+        Called by `start`; `stop_all` puts the previous handlers back. Does nothing outside the main thread (Python
+        delivers signals to the main thread only).
+        """
+        if self._saved_handlers is not None or threading.current_thread() is not threading.main_thread():
+            return
+        self._saved_handlers = {sig: signal.signal(sig, _interrupt) for sig in STOP_SIGNALS}
+
+    def _restore_signal_handlers(self) -> None:
+        saved, self._saved_handlers = self._saved_handlers, None
+        for sig, handler in (saved or {}).items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
     def _pump(self, name: str, stream: IO[str]) -> None:
         tail = self.tails.setdefault(name, [])
@@ -80,12 +142,16 @@ class Supervisor:
         if spec.port is not None and not port_is_free(spec.host, spec.port):
             raise ProcessError(f"port {spec.port} on {spec.host} is already in use; stop the other program or choose "
                                f"another port for {spec.name}")
+        # Before the child exists: a stop signal from now on stops it too. A caught signal is also reset to its
+        # default in the child at exec, so children do not inherit an ignored SIGINT.
+        self.handle_stop_signals()
         env = dict(os.environ)
         env.update(spec.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         proc = subprocess.Popen(
             list(spec.cmd), cwd=spec.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1, start_new_session=True, stdin=subprocess.DEVNULL,
+            umask=-1 if spec.umask is None else spec.umask,
         )
         self.children[spec.name] = proc
         pump = threading.Thread(target=self._pump, args=(spec.name, proc.stdout), daemon=True)
@@ -104,7 +170,7 @@ class Supervisor:
                 tail = "\n".join(self.tails.get(spec.name, [])[-25:])
                 raise ProcessError(f"{spec.name} exited with status {proc.returncode} before it was ready:\n{tail}")
             try:
-                response = httpx.get(spec.ready_url, timeout=2.0)
+                response = httpx.get(spec.ready_url, params=dict(spec.ready_params), timeout=2.0)
                 if response.status_code < 500 and (check is None or check(response)):
                     return time.monotonic() - started
             except httpx.HTTPError:
@@ -145,8 +211,17 @@ class Supervisor:
         self.stop(name, timeout=5.0, sig=signal.SIGKILL)
 
     def stop_all(self) -> None:
-        for name in reversed(list(self.children)):
-            self.stop(name)
+        """Stop every child, newest first; a second Ctrl-C or SIGTERM meanwhile does not cut this short."""
+        held = {}
+        if threading.current_thread() is threading.main_thread():
+            held = {sig: signal.signal(sig, _hold) for sig in STOP_SIGNALS}
+        try:
+            for name in reversed(list(self.children)):
+                self.stop(name)
+        finally:
+            for sig, handler in held.items():
+                signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+            self._restore_signal_handlers()
 
     def first_exited(self) -> str | None:
         for name, proc in self.children.items():

@@ -4,18 +4,22 @@ Built from the settings object so that `danvan serve` and the end-to-end tests s
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from danvan.procs import ProcessSpec
+from danvan.rasa_launch import TOKEN_ENV
 from danvan.rasa_model import rasa_env
 from danvan.settings import Settings
 
-
 # Pending connections a server accepts before the kernel drops new ones (Linux caps it at net.core.somaxconn).
 LISTEN_BACKLOG = 1024
+# Files the assistant's processes create (SQLite databases with citizens' messages and phone numbers, Rasa's tracker
+# store, the knowledge index, logs) are readable by their owner only.
+PRIVATE_UMASK = 0o077
 
 
 def child_env(settings: Settings) -> dict[str, str]:
@@ -58,6 +62,7 @@ def action_spec(settings: Settings, port: int | None = None, name: str = "action
         port=port,
         host=settings.host,
         ready_timeout=240.0,
+        umask=PRIVATE_UMASK,
     )
 
 
@@ -67,15 +72,18 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
     action_port = action_port or settings.action_port
     token = settings.rasa_token.get_secret_value()
     root = settings.project_root
+    # The token goes through the environment (readable only by its owner), never argv (readable by every user):
+    # danvan/rasa_launch.py hands it to Rasa inside the process.
     cmd = [
-        str(settings.rasa_python), "-m", "rasa", "run",
+        str(settings.rasa_python), "-m", "danvan.rasa_launch", "run",
         "--model", str(model),
         "--endpoints", str(endpoints or endpoints_file(settings)),
         "--credentials", str(root / "credentials.yml"),
         "--interface", settings.host, "--port", str(port),
-        "--enable-api", f"--auth-token={token}",  # one argument: a token may start with "-"
+        "--enable-api",
     ]
     env = rasa_env({
+        TOKEN_ENV: token,
         "DANVAN_ACTION_URL": f"http://{settings.host}:{action_port}/webhook",
         "DANVAN_TRACKER_URL": settings.tracker_url,
         "DANVAN_LOCK_STORE_URL": settings.lock_store_url,
@@ -89,7 +97,8 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
     })
     return ProcessSpec(
         name=name, cmd=cmd, env=env, cwd=str(root), port=port, host=settings.host,
-        ready_url=f"http://{settings.host}:{port}/status?token={token}", ready_timeout=300.0,
+        ready_url=f"http://{settings.host}:{port}/status", ready_params={"token": token}, ready_timeout=300.0,
+        umask=PRIVATE_UMASK,
     )
 
 
@@ -112,8 +121,16 @@ def endpoints_file(settings: Settings) -> Path:
         lock += f"  password: {url.password}\n"
     out = settings.var_dir / "endpoints.cluster.yml"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(base.read_text(encoding="utf-8") + lock, encoding="utf-8")
+    _write_private(out, base.read_text(encoding="utf-8") + lock)  # may hold the Redis password
     return out
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file that is readable by its owner only from the moment it exists."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older copy may have been created with a looser mode
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def web_spec(settings: Settings, port: int | None = None) -> ProcessSpec:
@@ -127,6 +144,7 @@ def web_spec(settings: Settings, port: int | None = None) -> ProcessSpec:
         port=port,
         host=settings.host,
         ready_timeout=120.0,
+        umask=PRIVATE_UMASK,
     )
 
 
@@ -139,6 +157,7 @@ def bridge_specs(settings: Settings) -> list[ProcessSpec]:
             cmd=[sys.executable, "-m", "danvan", "telegram"],
             env=child_env(settings),
             cwd=str(settings.project_root),
+            umask=PRIVATE_UMASK,
         ))
     if settings.zalo_enabled:
         specs.append(ProcessSpec(
@@ -149,5 +168,6 @@ def bridge_specs(settings: Settings) -> list[ProcessSpec]:
             port=settings.zalo_port,
             host=settings.host,
             ready_url=f"http://{settings.host}:{settings.zalo_port}/zalo/webhook",
+            umask=PRIVATE_UMASK,
         ))
     return specs

@@ -82,24 +82,34 @@ class AccentModel:
         return (self.unigrams.get(form, 0) + 0.5) / (self.total + 0.5 * len(self.unigrams))
 
     def _viterbi(self, tokens: list[str], guess: list[str]) -> list[str]:
-        """Most likely accented sentence under a smoothed bigram model of the corpus, one form per folded syllable."""
+        """Most likely accented sentence under a smoothed bigram model of the corpus, one form per folded syllable.
+
+        Back-pointers rather than a copied path per candidate: time and memory stay linear in the question's length.
+        """
         lattice = []
         for token, g in zip(tokens, guess):
             cands = set(self.forms.get(token, ())) | {g}
             lattice.append({c: self._unigram_p(c) * (_GUESS_BONUS if c == g else 1.0) for c in cands})
-        best = {c: (math.log(p), [c]) for c, p in lattice[0].items()}
+        best = {c: math.log(p) for c, p in lattice[0].items()}
+        back: list[dict[str, str]] = []
         for column in lattice[1:]:
-            step: dict[str, tuple[float, list[str]]] = {}
+            step: dict[str, float] = {}
+            came_from: dict[str, str] = {}
             for cand, uni_p in column.items():
                 options = []
-                for prev, (score, path) in best.items():
+                for prev, score in best.items():
                     pair = self.bigrams.get(f"{prev} {cand}", 0)
                     p = (pair + _KAPPA * uni_p) / (self.unigrams.get(prev, 0) + _KAPPA)
-                    options.append((score + math.log(p), path))
-                score, path = max(options, key=lambda o: o[0])
-                step[cand] = (score, [*path, cand])
+                    options.append((score + math.log(p), prev))
+                step[cand], came_from[cand] = max(options, key=lambda o: o[0])
             best = step
-        return max(best.values(), key=lambda o: o[0])[1]
+            back.append(came_from)
+        word = max(best, key=lambda c: best[c])
+        path = [word]
+        for came_from in reversed(back):
+            word = came_from[word]
+            path.append(word)
+        return path[::-1]
 
     def to_dict(self) -> dict[str, Any]:
         return {"unigrams": dict(self.corpus_unigrams), "bigrams": dict(self.corpus_bigrams)}

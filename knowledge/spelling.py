@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from knowledge.bm25 import BM25
+from nlp.limits import MAX_SPELLING_TOKEN_CHARS
 
 
 class SpellingFixer:
@@ -25,10 +26,15 @@ class SpellingFixer:
         self.stopwords = frozenset(stopwords)
         self.known = frozenset(known)
         self._by_key: dict[str, set[str]] = {}  # a word, and each word with one letter deleted -> words
+        longest = 0
         for term in vocabulary.postings:
             if "_" not in term and term.isalpha() and len(term) > 1:
+                longest = max(longest, len(term))
                 for key in _keys(term):
                     self._by_key.setdefault(key, set()).add(term)
+        # A word one edit from a vocabulary word is at most one letter longer; a longer one has no candidates, and
+        # building its deletion keys costs the square of its length (nlp/limits.py).
+        self._max_suspect = min(longest + 1, MAX_SPELLING_TOKEN_CHARS)
 
     def fix(self, tokens: list[str]) -> list[str]:
         """`tokens` with each typo replaced (left to right, so a corrected word is the next one's neighbour)."""
@@ -48,6 +54,8 @@ class SpellingFixer:
 
     def _suspect(self, tokens: list[str], i: int) -> bool:
         token = tokens[i]
+        if len(token) > self._max_suspect:
+            return False
         if token in self.stopwords or token in self.known or token in self.vocabulary or not token.isalpha():
             return False
         return bool(self._content_neighbours(tokens, i)) and self._pairs(tokens, i, token) == 0

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nlp.limits import MAX_ENCODE_CHARS, MAX_ENCODE_TOKENS
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -162,6 +164,8 @@ def load_encoder(
             "model already in the local Hugging Face cache; `danvan setup-model` builds the default one."
         ) from exc
     st.eval()
+    if not st.max_seq_length or st.max_seq_length > MAX_ENCODE_TOKENS:
+        st.max_seq_length = MAX_ENCODE_TOKENS  # attention is quadratic in the input's length
     name = path.name if looks_like_path else model
     if fast and _make_fast(st):
         name += "+int8"
@@ -204,8 +208,9 @@ def _embedding_dim(model: SentenceTransformer) -> int | None:
 
 
 def _clean(text: str) -> str:
-    """Trim outer whitespace: tokenizers disagree about trailing spaces, and they carry no meaning here."""
-    return text.strip()
+    """Trim outer whitespace (tokenizers disagree about trailing spaces, and they carry no meaning here) and cut the
+    text to MAX_ENCODE_CHARS, far beyond what the model reads, so that tokenising it costs a bounded time."""
+    return text.strip()[:MAX_ENCODE_CHARS]
 
 
 def _as_list(texts: Sequence[str]) -> list[str]:

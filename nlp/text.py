@@ -10,11 +10,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from nlp.limits import MAX_RESTORE_CHARS, MAX_RESTORE_TOKEN_CHARS
+
 # Combining tone marks (the five Vietnamese tones). Other combining marks (circumflex, breve, horn) belong to the
 # letter itself and stay where they are.
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
+_SPACE_SPLIT_RE = re.compile(r"(\s+)")
 # Clusters whose tone placement differs between the "old" style (hòa, khỏe, thủy) and the "new" one (hoà, khoẻ, thuỷ)
 # when no consonant follows. We settle on the old style, which is what the provincial letter uses.
 _OPEN_CLUSTER_RE = re.compile(r"^(?P<head>.*?)(?P<cluster>oa|oe|uy)$")
@@ -90,9 +93,29 @@ def restore_diacritics(text: str) -> str:
     """Guess diacritics for text typed without them; text that already has diacritics is returned unchanged.
 
     The guess is rough (pyvi's CRF), so callers use it as an extra view next to the folded text, never instead of it.
+    Its cost is bounded (nlp/limits.py): only the first MAX_RESTORE_CHARS characters are restored, and a run of more
+    than MAX_RESTORE_TOKEN_CHARS characters without a space (a URL, a code, junk) is left as it is.
     """
     text = unicodedata.normalize("NFC", scrub(text))
     if not text.strip() or has_diacritics(text):
         return text
-    restored = _accent_restorer()(text)
-    return unicodedata.normalize("NFC", str(restored))
+    head, tail = _split_at_space(text, MAX_RESTORE_CHARS)
+    parts = _SPACE_SPLIT_RE.split(head)  # words at even indices, the whitespace between them at odd ones
+    words = [i for i in range(0, len(parts), 2) if 0 < len(parts[i]) <= MAX_RESTORE_TOKEN_CHARS]
+    if not words:
+        return text
+    guessed = str(_accent_restorer()(" ".join(parts[i] for i in words))).split(" ")
+    if len(guessed) != len(words):  # never expected: pyvi maps each character to one character
+        return text
+    for i, word in zip(words, guessed, strict=True):
+        parts[i] = word
+    return unicodedata.normalize("NFC", "".join(parts) + tail)
+
+
+def _split_at_space(text: str, limit: int) -> tuple[str, str]:
+    """`text` cut into a head of at most `limit` characters, ending before a whitespace when there is one, and
+    the rest."""
+    if len(text) <= limit:
+        return text, ""
+    cut = max((m.start() for m in _SPACE_RE.finditer(text, 0, limit + 1)), default=limit) or limit
+    return text[:cut], text[cut:]

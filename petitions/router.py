@@ -34,6 +34,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from nlp.limits import MAX_ROUTE_CHARS
 from nlp.text import fold, has_diacritics, normalize, restore_diacritics
 from petitions.routing_table import RoutingTable
 
@@ -185,7 +186,7 @@ class Router:
         if not texts:
             return []
         fitted = self._fitted
-        texts = [t or "" for t in texts]
+        texts = [(t or "")[:MAX_ROUTE_CHARS] for t in texts]  # bounded cost per message (nlp/limits.py)
         folded = [fold(t) for t in texts]
         embeddings = np.asarray(self.encoder.encode_queries([dense_view(t) for t in texts]), dtype=np.float32)
         lexical = fitted.features.lexical(folded)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -117,6 +118,23 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def _make_private(db_path: Path) -> None:
+    """Create the SQLite file readable by its owner only, before SQLite would create it with the umask's mode
+    (usually 0644): it holds citizens' names, phone numbers and messages. SQLite gives its -wal and -shm files the
+    database file's mode. A file left readable by others by an older version is tightened."""
+    try:
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # an empty file is an empty database
+        return
+    except FileExistsError:
+        pass
+    try:
+        if db_path.stat().st_mode & 0o077:
+            db_path.chmod(0o600)
+            log.warning("petitions database %s was readable by other users; made it owner-only", db_path)
+    except OSError as exc:
+        log.warning("cannot make %s owner-only: %s", db_path, exc)
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the per-database settings the store relies on.
 
@@ -131,6 +149,7 @@ def make_engine(url: str) -> Engine:
             db_path = url.split(":///", 1)[-1].split("?", 1)[0]
             if db_path:
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                _make_private(Path(db_path))
             engine = create_engine(
                 url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
             )

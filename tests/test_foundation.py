@@ -1,6 +1,7 @@
 """The foundation as a new user meets it: `danvan serve` starts everything, chats, and stops without leftovers."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -61,9 +62,13 @@ def test_greeting_comes_from_the_real_rasa_server(rasa_stack) -> None:
     assert "Xin chào" in text and "Dân vận" in text
 
 
-@pytest.mark.e2e
-def test_serve_runs_the_chat_page_and_stops_cleanly(tmp_path: Path, model_path: str, rasa_stack) -> None:
-    # rasa_stack is requested so the model is trained (once) before serve needs it.
+def _ignore_sigint() -> None:
+    """In the child before exec: start with SIGINT ignored, as a background job, nohup or some CI runners do."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_serve(tmp_path: Path, model_path: str) -> tuple[subprocess.Popen, dict[str, int], Path]:
+    """`danvan serve` on free ports with SIGINT ignored from the start, waited until it says it is running."""
     ports = {"DANVAN_WEB_PORT": free_port(), "DANVAN_RASA_PORT": free_port(), "DANVAN_ACTION_PORT": free_port()}
     env = dict(os.environ, DANVAN_VAR_DIR=str(tmp_path / "var"), DANVAN_EMBEDDING_MODEL=model_path,
                DANVAN_CACHE_DIR=str(REPO_ROOT / "var" / "cache"),
@@ -71,16 +76,50 @@ def test_serve_runs_the_chat_page_and_stops_cleanly(tmp_path: Path, model_path: 
     # Reuse the trained model instead of training into the temporary var/.
     (tmp_path / "var").mkdir()
     os.symlink(REPO_ROOT / "var" / "rasa-models", tmp_path / "var" / "rasa-models")
-    log = open(tmp_path / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "danvan", "serve"], cwd=REPO_ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "danvan", "serve"], cwd=REPO_ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_ignore_sigint)
+    deadline = time.monotonic() + 300
+    while "Press Ctrl-C to stop" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc, signal.SIGKILL)
+            pytest.fail(f"serve did not become ready:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+    return proc, ports, log_path
+
+
+def _stop(proc: subprocess.Popen, sig: int) -> int | None:
+    """Send `sig` to serve and wait for it to exit; None if it did not within a minute (then it is killed)."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        for pid in _children_of(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def _assert_nothing_left(children: set[int], ports: dict[str, int]) -> None:
+    """Poll (with a deadline) until every child of serve has exited and every port it used is free again."""
+    deadline = time.monotonic() + 30
+    while [pid for pid in children if _alive(pid)] or not all(port_is_free("127.0.0.1", p) for p in ports.values()):
+        left = [pid for pid in children if _alive(pid)]
+        assert time.monotonic() < deadline, f"left behind after serve stopped: processes {left}, ports " + str(
+            [p for p in ports.values() if not port_is_free("127.0.0.1", p)])
+        time.sleep(0.2)
+
+
+@pytest.mark.e2e
+def test_serve_runs_the_chat_page_and_stops_cleanly(tmp_path: Path, model_path: str, rasa_stack) -> None:
+    """Ctrl-C stops everything even when serve started with SIGINT ignored (a background job, nohup)."""
+    # rasa_stack is requested so the model is trained (once) before serve needs it.
+    proc, ports, log_path = _start_serve(tmp_path, model_path)
     web = f"http://127.0.0.1:{ports['DANVAN_WEB_PORT']}"
     try:
-        deadline = time.monotonic() + 300
-        while "Press Ctrl-C to stop" not in (tmp_path / "serve.log").read_text():
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "serve did not become ready"
-            time.sleep(0.5)
         page = httpx.get(web + "/")
         assert page.status_code == 200 and "Tin nhắn của bạn" in page.text
         with httpx.Client(base_url=web) as client:
@@ -93,13 +132,21 @@ def test_serve_runs_the_chat_page_and_stops_cleanly(tmp_path: Path, model_path: 
         children = _children_of(proc.pid)
         assert len(children) >= 3
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)
-        log.close()
-    time.sleep(1)
-    assert not [pid for pid in children if _alive(pid)], "processes left behind after Ctrl-C"
-    for port in ports.values():
-        assert port_is_free("127.0.0.1", port)
+        status = _stop(proc, signal.SIGINT)
+    assert status == 0, f"serve did not stop on SIGINT (exit {status}):\n{log_path.read_text()[-2000:]}"
+    assert "Stopping" in log_path.read_text()
+    _assert_nothing_left(children, ports)
+
+
+@pytest.mark.e2e
+def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, model_path: str, rasa_stack) -> None:
+    proc, ports, log_path = _start_serve(tmp_path, model_path)
+    children = _children_of(proc.pid)
+    assert len(children) >= 3
+    status = _stop(proc, signal.SIGTERM)
+    assert status == 0, f"serve did not stop on SIGTERM (exit {status}):\n{log_path.read_text()[-2000:]}"
+    assert "Stopping" in log_path.read_text()
+    _assert_nothing_left(children, ports)
 
 
 def test_serve_refuses_a_taken_port(tmp_path: Path) -> None:

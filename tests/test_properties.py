@@ -3,9 +3,13 @@ rejection is a clear Vietnamese message (citizens) or a typed error (bridges).""
 from __future__ import annotations
 
 import json
+import resource
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.zalo_events import InvalidEvent, parse_event
@@ -59,11 +63,28 @@ def test_consent_is_never_implied(text: str) -> None:
     assert given_ in (True, False)
 
 
+@contextmanager
+def address_space_cap(extra_mb: int) -> Iterator[None]:
+    """Cap this process's address space at its current size plus `extra_mb` for the duration, so that an input
+    that blows up raises MemoryError here instead of exhausting the machine (issue 12: "a" * 6000 grew to 17.9 GB)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    cap = size + extra_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=CITIZEN_TEXT)
+@example(text="a" * 6000)  # the input of issue 12 (17.9 GB before restoration was bounded), always tried
+@example(text="😀👨‍👩‍👧" * 1500)
 def test_routing_always_returns_a_known_agency(petition_router, text: str) -> None:
-    route = petition_router.route(text)
+    with address_space_cap(extra_mb=1024):
+        route = petition_router.route(text)
     assert route.agency in petition_router.table.codes
     assert route.agency_name
     assert 0.0 <= route.confidence <= 1.0

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import logging
 import secrets
-import signal
 import sys
 import time
 
@@ -22,10 +21,6 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("serve", help="run the assistant locally (Rasa, actions, web app, bridges)")
     parser.set_defaults(handler=run)
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -42,14 +37,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise CommandError(f"port {port} on {settings.host} ({name}) is already in use; stop the program using "
                                f"it or set DANVAN_{name.upper()}_PORT")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    signal.signal(signal.SIGTERM, _terminate)
+    supervisor = Supervisor(output=sys.stdout)
+    # Ctrl-C and SIGTERM stop training too, even when SIGINT was inherited as ignored (a background job, nohup).
+    supervisor.handle_stop_signals()
     started = time.monotonic()
     try:
         model = ensure_trained(settings.project_root, settings.rasa_models_dir, settings.rasa_python)
     except TrainingError as exc:
+        supervisor.stop_all()
         raise CommandError(str(exc)) from exc
+    except KeyboardInterrupt:
+        supervisor.stop_all()
+        print("\nStopping…", flush=True)
+        return 0
 
-    supervisor = Supervisor(output=sys.stdout)
     specs = [action_spec(settings), rasa_spec(settings, model), web_spec(settings), *bridge_specs(settings)]
     try:
         for spec in specs:

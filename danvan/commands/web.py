@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
+import tempfile
 
 from danvan.settings import Settings
 
@@ -39,11 +41,20 @@ def web_config(settings: Settings):
 def _persistent_secret(settings: Settings) -> str:
     """A random session key kept under var/, so sessions survive restarts without a committed default secret."""
     path = settings.var_dir / "session.key"
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        # mkstemp creates the file owner-only (0600) from the start; os.link then publishes it whole, and only if no
+        # other web process published one first: never readable by others, never seen empty or half written.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session.key-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(secrets.token_urlsafe(32))
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
