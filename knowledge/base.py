@@ -135,8 +135,9 @@ class KnowledgeBase:
         answered, p = self.abstention.answers(system, ranking.features)
         if not answered:
             return Answer(False, DECLINE_TEXT, sources, p)
-        text = compose_answer(collection, search.query.text, ranking.rows, search.query_vector)
-        return Answer(True, text, sources, p)
+        composed = compose_answer(collection, search.query.text, ranking.rows, search.query_vector,
+                                  search.query.expansions)
+        return Answer(True, composed.text, sources, p, composed.full_text)
 
     def search(self, question: str) -> Search:
         """The raw ranking with its evidence features (for calibration and diagnostics)."""

@@ -45,3 +45,29 @@ def cite(doc: DocInfo, section: str) -> str:
     if place and place != "đoạn văn":
         return f"Theo {place} {document_name(doc)}"
     return f"Theo {document_name(doc)}"
+
+
+def short_name(doc: DocInfo) -> str:
+    """"Công văn 608/UBND-NCPC ngày 02/4/2019": the name an answer's source line gives an official document."""
+    if doc.summary or not doc.number:
+        return document_name(doc)
+    name = f"{doc.kind or 'Văn bản'} {doc.number}"
+    return f"{name} ngày {doc.date}" if doc.date else name
+
+
+def place_name(section: str) -> str:
+    """"chữ ký" → "phần ký"; "đoạn văn" (no structure) → ""."""
+    place = _SECTION_WORDING.get(section, section)
+    return "" if place == "đoạn văn" else place
+
+
+def source_line(doc: DocInfo, sections: list[str], heading: str = "") -> str:
+    """"Nguồn: điểm 4, gạch đầu dòng thứ nhất, Công văn 608/UBND-NCPC ngày 02/4/2019": the line under an answer."""
+    name = short_name(doc)
+    if doc.summary:
+        return f"Nguồn: {name}."
+    places = [p for p in dict.fromkeys(place_name(s) for s in sections) if p]
+    place = " và ".join(places)
+    if place and heading:
+        place = f"{place} ({heading})"
+    return f"Nguồn: {place}, {name}." if place else f"Nguồn: {name}."

@@ -8,6 +8,7 @@ a target instead of evidence ({"target": [doc id prefix, section prefix]}) so th
 from __future__ import annotations
 
 import json
+import statistics
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,15 +55,30 @@ def is_hit(item: dict, passages: Sequence[Passage | Source]) -> bool:
     return False
 
 
+def fact_in_answer(item: dict, answer_text: str) -> bool:
+    """Does the reply itself (not only a source behind it) hold an evidence phrase?"""
+    text = eval_normalize(answer_text)
+    return any(eval_normalize(phrase) in text for phrase in item.get("evidence") or [])
+
+
 @dataclass
 class Tally:
     hits: int = 0
     answerable: int = 0
     declined: int = 0
     unanswerable: int = 0
+    facts: int = 0  # answered, and an evidence phrase is in the reply's text
+    with_evidence: int = 0  # answerable questions that give evidence phrases (calibration ones may give a target)
+    lengths: list[int] = field(default_factory=list)  # characters of each answered reply
 
     def hit_rate(self) -> float | None:
         return self.hits / self.answerable if self.answerable else None
+
+    def fact_rate(self) -> float | None:
+        return self.facts / self.with_evidence if self.with_evidence else None
+
+    def median_length(self) -> float | None:
+        return float(statistics.median(self.lengths)) if self.lengths else None
 
     def abstention(self) -> float | None:
         return self.declined / self.unanswerable if self.unanswerable else None
@@ -79,7 +95,8 @@ class QAReport:
     def to_dict(self) -> dict[str, object]:
         def tally(t: Tally) -> dict[str, object]:
             return {"hit@3": t.hit_rate(), "answerable": t.answerable, "abstention": t.abstention(),
-                    "unanswerable": t.unanswerable}
+                    "unanswerable": t.unanswerable, "fact_in_answer": t.fact_rate(),
+                    "median_answer_chars": t.median_length()}
 
         return {
             s: {"all": tally(self.totals[s]), **{f: tally(t) for f, t in self.by_form[s].items()},
@@ -103,9 +120,15 @@ def evaluate(kb: object, items: Iterable[dict], systems: Sequence[str] = SYSTEMS
             per_form = report.by_form[system].setdefault(form, Tally())
             if item.get("answerable", True):
                 ok = answer.answered and is_hit(item, answer.sources[:3])
+                has_evidence = bool(item.get("evidence"))
+                fact = has_evidence and answer.answered and fact_in_answer(item, answer.answer)
                 for t in (totals, per_form):
                     t.answerable += 1
                     t.hits += ok
+                    t.with_evidence += has_evidence
+                    t.facts += fact
+                    if answer.answered:
+                        t.lengths.append(len(answer.answer))
             else:
                 ok = not answer.answered
                 for t in (totals, per_form):
@@ -124,12 +147,17 @@ def format_report(report: QAReport) -> str:
 
     forms = [f for f in LANG_FORMS if any(f in report.by_form[s] for s in report.by_form)]
     forms += sorted({f for s in report.by_form for f in report.by_form[s]} - set(forms))
-    lines = [f"{'system':8} {'lang_form':14} {'hit@3 (n)':>13} {'abstention (n)':>15}"]
+    def chars(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0f}"
+
+    lines = [f"{'system':8} {'lang_form':14} {'hit@3 (n)':>13} {'abstention (n)':>15} {'fact in answer':>15} "
+             f"{'median chars':>12}"]
     for system, total in report.totals.items():
         rows = [("all", total)] + [(f, report.by_form[system][f]) for f in forms if f in report.by_form[system]]
         for form, t in rows:
             lines.append(f"{system:8} {form:14} {pct(t.hit_rate(), t.answerable):>13} "
-                         f"{pct(t.abstention(), t.unanswerable):>15}")
+                         f"{pct(t.abstention(), t.unanswerable):>15} {pct(t.fact_rate(), t.with_evidence):>15} "
+                         f"{chars(t.median_length()):>12}")
         lines.append("")
     for system, failed in report.failures.items():
         if failed:

@@ -77,6 +77,7 @@ class Answer:
     answer: str
     sources: list[Source]
     confidence: float = 0.0  # probability, from the abstention model, that the documents answer the question
+    full_text: str = ""  # the quoted passage(s) in full, each under its place and document ("Xem nguyên văn")
 
     def to_dict(self) -> dict[str, Any]:
         """The shape of `danvan ask --json` (DESIGN §2)."""

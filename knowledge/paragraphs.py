@@ -140,3 +140,27 @@ def is_person_name(text: str) -> bool:
     return 2 <= len(words) <= 5 and all(w[:1].isupper() and w[1:].islower() for w in words if w.isalpha()) and all(
         w.isalpha() for w in words
     )
+
+
+_HEADING_MAX_WORDS = 12
+
+
+def split_glued_heading(sentence: str, *, more_lines: bool = False) -> tuple[str, str]:
+    """Split a heading from the text it runs into: ("Mô hình, điển hình dân vận khéo", "Mô hình dân vận khéo là …").
+
+    Sources glue a point's title to its first sentence. The title is recognised when a capitalised word within its
+    first twelve words starts a phrase that repeats the title's own words, or when the whole first line of a passage
+    with more lines is short and ends without punctuation. Returns ("", sentence) when there is no heading.
+    """
+    words = sentence.split()
+    if more_lines and len(words) <= _HEADING_MAX_WORDS and not _ends_sentence(sentence):
+        return sentence.strip(), ""
+    for k in range(2, min(_HEADING_MAX_WORDS, len(words) - 4) + 1):
+        word = words[k]
+        if not word[:1].isupper() or words[k - 1].endswith((".", ":", ";", ",")) or is_caps(word):
+            continue
+        head = [w.strip(",.:;").lower() for w in words[:k]]
+        nxt = [w.strip(",.:;").lower() for w in words[k:k + 2]]
+        if nxt[0] == head[0] or any(head[i:i + 2] == nxt for i in range(len(head) - 1)):
+            return " ".join(words[:k]), " ".join(words[k:])
+    return "", sentence
