@@ -240,7 +240,7 @@ class ValidationPetitionForm(FormValidationAction):
             dispatcher.utter_message(text=texts.DEADLINE_FAQ)
             return
         try:
-            _, reply = await documents_answer(turn.question_only())
+            _, reply, _ = await documents_answer(turn.question_only())
         except Exception as exc:
             log.error("knowledge base failed to answer mid-form: %s", failure(exc))
             reply = texts.SERVICE_DOWN

@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
@@ -31,35 +32,56 @@ def question_problem(text: str) -> str | None:
     return None
 
 
-async def documents_answer(text: str) -> tuple[bool, str]:
-    """(answered, reply) from knowledge/: the cited answer, or its honest decline. Raises when the index fails."""
+async def documents_answer(text: str) -> tuple[bool, str, str]:
+    """(answered, reply, full passage) from knowledge/: the fact with its source, or an honest decline (no passage).
+    Raises when the index fails."""
     answer = await off_loop(services().knowledge.ask, text)
     if answer.answered:
         log.info("question answered (%d sources)", len(answer.sources))
-        return True, answer.answer
+        return True, answer.answer, str(getattr(answer, "full_text", "") or "")
     log.info("question declined")
-    return False, (answer.answer or "").strip() or texts.DECLINE_DEFAULT
+    return False, (answer.answer or "").strip() or texts.DECLINE_DEFAULT, ""
 
 
-async def reply_to_question(dispatcher: CollectingDispatcher, text: str, *, offer_petition: bool) -> bool:
-    """Answer from the documents, or decline (offering a petition when not already writing one). True if answered."""
+async def reply_to_question(dispatcher: CollectingDispatcher, text: str, *,
+                            offer_petition: bool) -> list[dict[str, Any]]:
+    """Answer from the documents, with the full passage one tap away ("Xem nguyên văn"), or decline (offering a
+    petition when not already writing one). Returns the events that keep the passage for that button."""
     problem = question_problem(text)
     if problem:
         dispatcher.utter_message(text=problem)
-        return False
+        return []
     try:
-        answered, reply = await documents_answer(text)
+        answered, reply, passage = await documents_answer(text)
     except Exception as exc:
         log.error("knowledge base failed to answer: %s", failure(exc))
         dispatcher.utter_message(text=texts.SERVICE_DOWN)
-        return False
-    if answered or not offer_petition:
+        return []
+    if answered:
+        buttons = [texts.SOURCE_BUTTON] if passage and offer_petition else []
+        dispatcher.utter_message(text=reply, buttons=buttons)
+        return [SlotSet("last_source", passage or None)]
+    if not offer_petition:
         dispatcher.utter_message(text=reply)
-        return answered
+        return []
     if "phản ánh" not in reply:  # knowledge/ usually offers the petition itself; do not say it twice
         reply = f"{reply}\n{texts.DECLINE_OFFER}"
     dispatcher.utter_message(text=reply, buttons=[texts.PETITION_BUTTON])
-    return False
+    return [SlotSet("last_source", None)]
+
+
+class ActionShowSource(Action):
+    """"Xem nguyên văn": the full passage behind the last answer, as a second message."""
+
+    def name(self) -> str:
+        return "action_show_source"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        passage = tracker.get_slot("last_source")
+        dispatcher.utter_message(text=passage if isinstance(passage, str) and passage else texts.NO_SOURCE_YET)
+        return []
 
 
 class ActionAnswerQuestion(Action):
@@ -73,5 +95,4 @@ class ActionAnswerQuestion(Action):
     ) -> list[dict[str, Any]]:
         in_petition = tracker.active_loop_name == PETITION_FORM
         # Already writing a petition: no second offer, the form asks its question next.
-        await reply_to_question(dispatcher, latest_text(tracker), offer_petition=not in_petition)
-        return []
+        return await reply_to_question(dispatcher, latest_text(tracker), offer_petition=not in_petition)

@@ -14,6 +14,8 @@ ENGLISH_POINTER = (
     "the right agency (you may write it in English); and look up a petition by its tracking code. Choose below."
 )
 
+SOURCE_BUTTON: dict[str, str] = {"title": "Xem nguyên văn", "payload": "/show_source"}
+NO_SOURCE_YET = "Bạn hãy đặt câu hỏi trước; tôi sẽ trả lời kèm nguồn và có thể gửi nguyên văn đoạn trích."
 DECLINE_DEFAULT = "Xin lỗi, các văn bản tôi có hiện chưa đề cập đến nội dung này nên tôi chưa thể trả lời chính xác."
 DECLINE_OFFER = (
     "Nếu bạn cần cơ quan có thẩm quyền xem xét, trả lời việc này, bạn có thể gửi phản ánh, kiến nghị ngay tại đây."

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import texts
 from actions.common import PETITION_FORM, latest_intent, latest_text
-from actions.questions import MAX_QUESTION_CHARS, reply_to_question
+from actions.questions import MAX_QUESTION_CHARS, ActionShowSource, reply_to_question
 from actions.status import code_from_message, phone_from_message, reply_with_status
 from actions.understanding import Turn
 
@@ -32,6 +32,8 @@ def read_outside_form(text: str, intent: str) -> str:
         return "english"
     if turn.says_goodbye:
         return "goodbye"
+    if turn.asks_source:
+        return "source"
     if turn.asks_about_bot and not turn.names_document:
         return "iamabot"
     if len(text.strip()) > MAX_QUESTION_CHARS:
@@ -78,5 +80,6 @@ class ActionReadMessage(Action):
         if reading in ("goodbye", "help", "out_of_scope", "iamabot"):
             dispatcher.utter_message(response=f"utter_{reading}")
             return []
-        await reply_to_question(dispatcher, text, offer_petition=True)
-        return []
+        if reading == "source":
+            return await ActionShowSource().run(dispatcher, tracker, domain)
+        return await reply_to_question(dispatcher, text, offer_petition=True)

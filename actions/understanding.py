@@ -188,6 +188,11 @@ class Turn:
         return len(self.words) <= 10 and self.has("bot_phrases")
 
     @property
+    def asks_source(self) -> bool:
+        """"xem nguyên văn": the full passage behind the last answer."""
+        return len(self.words) <= 6 and self.has("source_phrases")
+
+    @property
     def says_goodbye(self) -> bool:
         return len(self.words) <= 8 and self.has("goodbye_phrases")
 

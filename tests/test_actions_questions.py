@@ -24,7 +24,8 @@ async def test_a_policy_question_is_answered_with_its_source(domain_dict: dict, 
     dispatcher = await answer(domain_dict, question)
     text = texts_of(dispatcher)
     assert "Dân vận khéo" in text and "608" in text
-    assert not any(m.get("buttons") for m in dispatcher.messages)
+    # The only button shows the quoted passage; no petition is offered for an answered question.
+    assert [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []] == ["Xem nguyên văn"]
 
 
 async def test_an_unanswerable_question_is_declined_with_a_petition_button(domain_dict: dict) -> None:
