@@ -24,14 +24,18 @@ from actions.understanding import Turn
 log = logging.getLogger(__name__)
 
 
+# A short "ok", "không" or "hủy" with nothing to answer or cancel: the response that says so.
+_SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "nothing_to_cancel"}
+
+
 def read_outside_form(text: str, intent: str) -> str:
     """What to do with a message outside the form: status, petition, english, goodbye, iamabot, help, out_of_scope or
     question (the name of the response or branch that handles it)."""
     turn = Turn(text)
-    if turn.is_english:
-        return "english"
     if turn.says_goodbye:
         return "goodbye"
+    if turn.is_english:
+        return "english"
     if turn.asks_source:
         return "source"
     if turn.asks_about_bot and not turn.names_document:
@@ -48,6 +52,8 @@ def read_outside_form(text: str, intent: str) -> str:
         return "help"
     if intent == "out_of_scope" and not turn.names_document:
         return "out_of_scope"
+    if intent in _SHORT_REPLIES and len(turn.words) <= 6 and not turn.asks_outright:
+        return _SHORT_REPLIES[intent]
     return "question"
 
 
@@ -77,7 +83,7 @@ class ActionReadMessage(Action):
         if reading == "english":
             dispatcher.utter_message(text=texts.ENGLISH_POINTER, buttons=texts.MAIN_BUTTONS)
             return []
-        if reading in ("goodbye", "help", "out_of_scope", "iamabot"):
+        if reading in ("goodbye", "help", "out_of_scope", "iamabot", "anything_else", "nothing_to_cancel"):
             dispatcher.utter_message(response=f"utter_{reading}")
             return []
         if reading == "source":
