@@ -86,3 +86,19 @@ class ActionCheckStatus(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         return await reply_with_status(dispatcher, tracker)
+
+
+async def reply_with_my_petitions(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """"hồ sơ của tôi", "tôi quên mã": the petitions filed from this chat, without asking for a code."""
+    try:
+        views = await off_loop(services().petitions.mine, tracker.sender_id)
+    except Exception as exc:
+        log.error("listing a citizen's petitions failed: %s", failure(exc))
+        dispatcher.utter_message(text=texts.SERVICE_DOWN)
+        return []
+    if not views:
+        dispatcher.utter_message(text=texts.MY_PETITIONS_NONE)
+        return []
+    lines = [texts.MY_PETITIONS_HEADER, *(view.line_vi() for view in views), texts.MY_PETITIONS_FOOTER]
+    dispatcher.utter_message(text="\n".join(lines))
+    return []

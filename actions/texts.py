@@ -122,6 +122,12 @@ SUBMIT_FAILED = (
     "Xin lỗi, hệ thống lưu trữ đang gặp sự cố nên phản ánh chưa được gửi. Tôi hỏi lại để bạn xác nhận gửi lần nữa."
 )
 
+MY_PETITIONS_HEADER = "Các phản ánh bạn đã gửi từ tài khoản này (mới nhất trước):"
+MY_PETITIONS_FOOTER = "Bạn nhắn một mã ở trên để xem chi tiết và câu trả lời của cơ quan."
+MY_PETITIONS_NONE = (
+    "Tôi chưa thấy phản ánh nào được gửi từ tài khoản trò chuyện này. Nếu bạn đã gửi từ tài khoản khác, hãy nhắn mã "
+    "tra cứu kèm số điện thoại đã để lại khi gửi."
+)
 STATUS_ASK_CODE = (
     "Bạn vui lòng nhắn mã tra cứu được cấp khi gửi phản ánh (dạng TN-XXXX-XXXX). Nếu bạn tra cứu từ một tài khoản "
     "khác với tài khoản đã gửi, hãy nhắn mã kèm số điện thoại đã để lại khi gửi."

@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.common import PETITION_FORM, latest_intent, latest_text
 from actions.questions import MAX_QUESTION_CHARS, ActionShowSource, reply_to_question
-from actions.status import code_from_message, phone_from_message, reply_with_status
+from actions.status import code_from_message, phone_from_message, reply_with_my_petitions, reply_with_status
 from actions.understanding import Turn
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ _SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "n
 
 
 def read_outside_form(text: str, intent: str) -> str:
-    """What to do with a message outside the form: status, petition, english, goodbye, iamabot, help, out_of_scope or
-    question (the name of the response or branch that handles it)."""
+    """What to do with a message outside the form: status, mine, petition, english, goodbye, iamabot, help,
+    out_of_scope or question (the name of the response or branch that handles it)."""
     turn = Turn(text)
     if turn.says_goodbye:
         return "goodbye"
@@ -42,6 +42,8 @@ def read_outside_form(text: str, intent: str) -> str:
         return "iamabot"
     if len(text.strip()) > MAX_QUESTION_CHARS:
         return "petition"
+    if turn.asks_own_petitions:
+        return "mine"
     if turn.asks_status and turn.is_question:  # "làm sao tra cứu phản ánh đã gửi?" is no new petition
         return "status"
     if turn.reads_as_petition:
@@ -80,6 +82,8 @@ class ActionReadMessage(Action):
             return [FollowupAction(PETITION_FORM)]
         if reading == "status":
             return await reply_with_status(dispatcher, tracker)
+        if reading == "mine":
+            return await reply_with_my_petitions(dispatcher, tracker)
         if reading == "english":
             dispatcher.utter_message(text=texts.ENGLISH_POINTER, buttons=texts.MAIN_BUTTONS)
             return []

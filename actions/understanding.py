@@ -176,6 +176,12 @@ class Turn:
         return self.has("grievance_words") and len(self.words) >= 8
 
     @property
+    def asks_own_petitions(self) -> bool:
+        """"hồ sơ của tôi", "tôi quên mã rồi": the citizen's own petitions, listed without a code."""
+        short = len(self.words) <= self.lex.number("status_max_words")
+        return short and self.has("own_petitions_phrases") and not self.has("other_codes")
+
+    @property
     def asks_status(self) -> bool:
         """"đơn tôi gửi tới đâu rồi": a short message about a filed petition and its progress."""
         short = len(self.words) <= self.lex.number("status_max_words")

@@ -136,6 +136,10 @@ class StatusView:
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
 
+    def line_vi(self) -> str:
+        """One line of "hồ sơ của tôi": code, date filed, status, agency."""
+        return f"• {self.code} — {_vn_date(self.created_at)} — {self.status_label} ({self.agency_display})"
+
     def message_vi(self) -> str:
         lines = [
             f"Phản ánh mã {self.code}:",
@@ -298,8 +302,9 @@ class PetitionService:
     def status(self, code: str, sender_id: str | None, phone: str | None = None) -> StatusView | None:
         """The petition's status for its owner (or the filing phone's holder); None for everyone else."""
         record = self.store.lookup_for_citizen(code, sender_id, phone)
-        if record is None:
-            return None
+        return None if record is None else self._view(record)
+
+    def _view(self, record: PetitionRecord) -> StatusView:
         return StatusView(
             code=record.code,
             status=record.status,
@@ -313,6 +318,10 @@ class PetitionService:
             answer=record.answer,
             answered_at=record.answered_at,
         )
+
+    def mine(self, sender_id: str, *, limit: int = 10) -> list[StatusView]:
+        """Petitions filed from this chat identity, newest first, as their owner may see them."""
+        return [self._view(record) for record in self.store.for_owner(sender_id, limit=limit)]
 
     def status_message(self, text: str, sender_id: str | None, phone: str | None = None) -> str:
         """The Vietnamese reply to "tra cứu <code>": finds the code inside the sentence and answers safely."""

@@ -287,6 +287,15 @@ class PetitionStore:
             return record
         return None
 
+    def for_owner(self, sender_id: str, *, limit: int = 10) -> list[PetitionRecord]:
+        """The newest petitions filed from this chat identity (anonymous ones too: matched by the one-way key)."""
+        with self._tx() as session:
+            rows = session.scalars(
+                select(Petition).where(Petition.owner_key == owner_key(sender_id))
+                .order_by(Petition.created_at.desc(), Petition.id.desc()).limit(limit)
+            ).all()
+            return [_to_record(row, with_history=False) for row in rows]
+
     def _owner_key(self, petition_id: int) -> str:
         with self._tx() as session:
             return session.scalar(select(Petition.owner_key).where(Petition.id == petition_id)) or ""

@@ -74,3 +74,12 @@ def test_a_mistyped_code_is_caught_by_its_check_symbol(rasa_stack: Any, filed: t
 def test_asking_for_status_without_a_code_asks_for_it(rasa_stack: Any) -> None:
     reply = Conversation(rasa_stack).says("tra cứu hồ sơ")
     assert "mã tra cứu" in reply and "TN-XXXX-XXXX" in reply
+
+
+def test_my_petitions_are_listed_without_a_code(rasa_stack: Any, filed: tuple[Conversation, str]) -> None:
+    conv, code = filed
+    reply = conv.says("tôi quên mã tra cứu rồi")
+    assert code in reply and "Đã tiếp nhận" in reply, conv.transcript()
+    stranger = Conversation(rasa_stack)
+    reply = stranger.says("hồ sơ của tôi")
+    assert code not in reply and "chưa thấy phản ánh nào" in reply, stranger.transcript()

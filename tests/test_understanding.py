@@ -82,6 +82,9 @@ def test_complaints_in_everyday_speech_read_as_petitions(text: str) -> None:
     ("tư vấn giúp tôi nên mua xe máy hãng nào bền", "help", "question"),
     ("Hi! When was Tay Ninh's official letter 608/UBND-NCPC issued?", "nlu_fallback", "english"),
     ("bạn giúp gì được", "help", "help"),
+    ("hồ sơ của tôi", "check_status", "mine"),
+    ("tôi quên mã tra cứu rồi", "check_status", "mine"),
+    ("xem nguyên văn", "nlu_fallback", "source"),
     ("x" * 1200, "ask_policy", "petition"),
 ])
 def test_messages_outside_the_form(text: str, intent: str, reading: str) -> None:
