@@ -11,7 +11,7 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train validate bench eval eval-dialogues clean
+.PHONY: setup run test test-fast lint train validate bench eval eval-dialogues clean
 
 setup: $(STAMPS)/app $(STAMPS)/rasa $(STAMPS)/model
 
@@ -72,6 +72,11 @@ run: setup train
 test: setup $(STAMPS)/testtools train validate
 	@echo "==> [test] pytest"
 	@.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Everything that needs neither Rasa nor the embedding model (tests are marked from the fixtures they use).
+test-fast: setup
+	@echo "==> [test-fast] pytest (no Rasa, no embedding model)"
+	@.venv/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not slow" $(PYTEST_ARGS)
 
 bench: setup train
 	@for b in benchmarks/bench_*.py; do echo "==> $$b"; .venv/bin/python $$b || exit 1; done

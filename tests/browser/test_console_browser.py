@@ -58,7 +58,7 @@ def site(tmp_path: Path) -> Iterator[dict]:
             ("bot", "Bà con ở xã, phường nào?"),
             ("user", "phường Long Hoa"),
             ("bot", f"Đã tiếp nhận phản ánh của bà con. Mã tra cứu: {target.code}."),
-        ], target.created_at)
+        ], target.created_at, form=True)
         env.petition("Khiếu nại quyết định xử phạt xây dựng không phép đối với nhà tôi", kind="khieu-nai",
                      due_in_days=-3, topic="trật tự xây dựng")
         env.petition("Đèn đường trên đường 30/4 tắt cả tuần nay", due_in_days=12, topic="chiếu sáng công cộng")
