@@ -72,6 +72,8 @@ def phone_answer(text: str, intent: str) -> tuple[str | None, str | None]:
     check = _petitions().check_phone
     if intent == "anonymous" or text.strip() == "/anonymous" or wants_no_phone(text):
         return NO_PHONE, None
+    if not any(ch.isdigit() for ch in text) and Turn(text).skips_phone:
+        return NO_PHONE, None
     turn = Turn(text)
     if not any(ch.isdigit() for ch in text) and turn.negated and not turn.asks_outright:  # "ko có sđt"
         return NO_PHONE, None
@@ -157,6 +159,10 @@ class ValidationPetitionForm(FormValidationAction):
                 dispatcher.utter_message(text=texts.ENGLISH_POINTER, buttons=texts.MAIN_BUTTONS)
                 if not turn.has("english_petition_words"):
                     return [*reset_petition_slots(), SlotSet("requested_slot", None)]
+            if turn.names_document and turn.is_question and not turn.has("petition_verbs"):
+                # A question about a document that the NLU took for a petition request: answer it, file nothing.
+                await self._answer(dispatcher, text, consent_step=False, resume=False)
+                return [*reset_petition_slots(), SlotSet("requested_slot", None)]
             return _draft_events(dispatcher, tracker) + _kind_events(tracker) + await super().run(
                 dispatcher, tracker, domain)
         if requested == "consent":
@@ -166,6 +172,8 @@ class ValidationPetitionForm(FormValidationAction):
             return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
         if requested == "confirmed" and not is_button_payload(text) and Turn(text).flags_mistake:
             return await self._edit_from_words(dispatcher, tracker, domain)
+        if requested == "confirmed" and not is_button_payload(text) and Turn(text).confirms:
+            return [SlotSet("confirmed", "yes"), SlotSet("requested_slot", None)]
         return await super().run(dispatcher, tracker, domain)
 
     async def _settle(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict,
@@ -227,7 +235,8 @@ class ValidationPetitionForm(FormValidationAction):
         await self._answer(dispatcher, text, consent_step=False)
         return True
 
-    async def _answer(self, dispatcher: CollectingDispatcher, text: str, *, consent_step: bool) -> None:
+    async def _answer(self, dispatcher: CollectingDispatcher, text: str, *, consent_step: bool,
+                      resume: bool = True) -> None:
         """Questions about consent or deadlines from the catalogue; everything else from the documents."""
         turn = Turn(text)
         topic = None if turn.names_document else turn.process_topic()
@@ -244,7 +253,7 @@ class ValidationPetitionForm(FormValidationAction):
         except Exception as exc:
             log.error("knowledge base failed to answer mid-form: %s", failure(exc))
             reply = texts.SERVICE_DOWN
-        dispatcher.utter_message(text=f"{reply}\n{texts.RESUME_FORM}")
+        dispatcher.utter_message(text=f"{reply}\n{texts.RESUME_FORM}" if resume else reply)
 
     async def _edit_from_words(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> list[dict[str, Any]]:

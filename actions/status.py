@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 _CODE_LIKE = re.compile(r"\bTN[\s\-_.]*[0-9A-Z]{1,8}(?:[\s\-_.]+[0-9A-Z]{1,6})?\b", re.IGNORECASE)
 
 
+# "mã của tui là 12345": a code named as such but without its TN- prefix or its shape.
+_CODE_NAMED = re.compile(r"\bm[ãa](?: (?:của|cua) \w+)?(?: (?:là|la))?\s*:?\s*[0-9][0-9A-Z\-]{3,11}\b", re.IGNORECASE)
+
+
 def code_from_message(tracker: Tracker) -> tuple[str | None, str | None]:
     """(valid normalised code, None), or (None, what was typed when it looks like a code but fails its check)."""
     text = latest_text(tracker)
@@ -37,7 +41,7 @@ def code_from_message(tracker: Tracker) -> tuple[str | None, str | None]:
         return found, None
     typed = next((v for v in entities if isinstance(v, str)), None)
     if typed is None:
-        match = _CODE_LIKE.search(text)
+        match = _CODE_LIKE.search(text) or _CODE_NAMED.search(text)
         typed = match.group(0) if match else None
     return None, typed
 

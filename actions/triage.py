@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 # A short "ok", "không" or "hủy" with nothing to answer or cancel: the response that says so.
-_SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "nothing_to_cancel"}
+_SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "nothing_to_cancel", "greet": "greet"}
 
 
 def read_outside_form(text: str, intent: str) -> str:
@@ -38,6 +38,8 @@ def read_outside_form(text: str, intent: str) -> str:
         return "english"
     if turn.asks_source:
         return "source"
+    if turn.asks_help and not turn.names_document:
+        return "help"
     if turn.asks_about_bot and not turn.names_document:
         return "iamabot"
     if len(text.strip()) > MAX_QUESTION_CHARS:
@@ -87,7 +89,7 @@ class ActionReadMessage(Action):
         if reading == "english":
             dispatcher.utter_message(text=texts.ENGLISH_POINTER, buttons=texts.MAIN_BUTTONS)
             return []
-        if reading in ("goodbye", "help", "out_of_scope", "iamabot", "anything_else", "nothing_to_cancel"):
+        if reading in ("goodbye", "help", "out_of_scope", "iamabot", "anything_else", "nothing_to_cancel", "greet"):
             dispatcher.utter_message(response=f"utter_{reading}")
             return []
         if reading == "source":

@@ -129,9 +129,23 @@ class Turn:
     @property
     def cancels(self) -> bool:
         """"hủy", "thôi khỏi gửi, hủy giùm": stop the petition being written."""
-        if len(self.words) > self.lex.number("cancel_max_words"):
+        if len(self.words) <= self.lex.number("cancel_max_words"):
+            return self.has("cancel_phrases") or " ".join(self.core_words()) in self.lex.phrases("no_file_whole")
+        if len(self.words) > self.lex.number("cancel_long_max_words"):
             return False
-        return self.has("cancel_phrases") or " ".join(self.core_words()) in self.lex.phrases("no_file_whole")
+        opening = Turn(" ".join(self.words[: int(self.lex.number("cancel_opening_words"))]), self.lex)
+        return opening.has("cancel_phrases")
+
+    @property
+    def confirms(self) -> bool:
+        """"gửi lun", "ok gửi đi" at the summary: send it."""
+        short = len(self.words) <= self.lex.number("confirm_max_words")
+        return short and self.has("confirm_phrases") and not self.negated and not self.asks_outright
+
+    @property
+    def skips_phone(self) -> bool:
+        """"bỏ qua bước này" at the phone step: no phone."""
+        return len(self.words) <= 8 and self.has("no_phone_phrases")
 
     def question_only(self) -> str:
         """The question without a leading "khoan đã, cho tôi hỏi": what the documents are asked."""
