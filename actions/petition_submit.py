@@ -30,6 +30,7 @@ from actions.common import (
 )
 from actions.runtime import services
 from actions.understanding import Turn
+from bot.throttle import RateLimiter, Window
 from petitions.consent import CONSENT_TEXT_VI, ConsentRecord
 from petitions.models import KIND_LABELS
 from petitions.tracker_privacy import redact_form_window
@@ -40,9 +41,55 @@ _STOP_MIN_CONFIDENCE = 0.9
 _STOP_MAX_WORDS = 3
 
 
+# Petitions one chat (and, for the web chat, one client address) may file per hour; the rest are refused politely.
+_filings: RateLimiter | None = RateLimiter([Window(5, 3600.0)])
+
+
+def set_filing_limit(per_hour: int) -> None:
+    """Petitions filed per hour per chat and per web client address (0: no limit); set by `danvan actions`."""
+    global _filings
+    _filings = RateLimiter([Window(per_hour, 3600.0)]) if per_hour > 0 else None
+
+
+def _filing_keys(tracker: Tracker) -> list[str]:
+    """The chat, and for the web chat the (hashed) client address the web app put in the turn's metadata, so that
+    opening a new browser session does not open a new allowance."""
+    keys = [f"sender:{tracker.sender_id}"]
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            client = (event.get("metadata") or {}).get("client_key")
+            if isinstance(client, str) and client:
+                keys.append(f"client:{client[:64]}")
+            break
+    return keys
+
+
+def consent_in_history(tracker: Tracker) -> bool:
+    """Whether the tracker's own events show the consent: the latest `consent` slot event is true, and the petition
+    form had been activated before it (the form's validation is the only place consent is set).
+
+    A tracker whose slots say consent=true without that event was not built by Rasa from a citizen's yes. The rule
+    does not ask for the consent to follow the *latest* activation: the form is activated again when a failed
+    submission sends the citizen back to the summary, and the consent given before that still stands (a finished or
+    cancelled petition resets the slot, which is a later `consent` event).
+    """
+    form_seen = False
+    consent: Any = None
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "active_loop" and event.get("name") == PETITION_FORM:
+            form_seen = True
+        elif kind == "slot" and event.get("name") == "consent":
+            consent = event.get("value") if form_seen else None
+    return consent is True
+
+
 def consent_record(tracker: Tracker) -> Any:
     """What the citizen agreed to (the exact text shown) and when; an anonymous petition records the refusal."""
     given = tracker.get_slot("consent") is True
+    if given and not consent_in_history(tracker):
+        log.warning("consent slot without a consent event in the tracker's history: filed without personal data")
+        given = False
     shown = tracker.get_slot("consent_text") or CONSENT_TEXT_VI
     at = None
     if isinstance(tracker.get_slot("consent_at"), str):
@@ -89,6 +136,12 @@ class ActionSubmitPetition(Action):
             # already said so); nothing is filed, so nothing typed in the form is kept either.
             await forget_form(tracker, everything=True)
             return reset_petition_slots()
+        keys = _filing_keys(tracker)
+        if _filings is not None and not all(_filings.allows(key) for key in keys):
+            log.warning("petition refused: filing limit reached for this chat or client")
+            await forget_form(tracker, everything=True)
+            dispatcher.utter_message(text=texts.FILING_LIMIT)
+            return reset_petition_slots()
         consent = consent_record(tracker)
         phone = tracker.get_slot("phone")
         try:
@@ -108,6 +161,9 @@ class ActionSubmitPetition(Action):
             dispatcher.utter_message(text=texts.SUBMIT_FAILED)
             return [SlotSet("confirmed", None), FollowupAction(PETITION_FORM)]
         log.info("petition %s %s", receipt.code, "stored" if receipt.created else "already stored (redelivery)")
+        if receipt.created and _filings is not None:
+            for key in keys:
+                _filings.record(key)
         # Filed with consent: the handling agency reads this conversation in the console, so only the slot copies
         # go. Filed anonymously: the petition keeps no link to the chat, so neither does the tracker store.
         await forget_form(tracker, everything=not consent.given)

@@ -118,6 +118,10 @@ CANCELLED = (
     "Đã hủy phản ánh: không có gì được gửi đến cơ quan nào, và nội dung, xã/phường, số điện thoại bạn đã nhập cho "
     "phản ánh này đã được xóa khỏi dữ liệu của trợ lý. Khi cần, bạn cứ nhắn \"gửi phản ánh\" để bắt đầu lại."
 )
+FILING_LIMIT = (
+    "Bạn đã gửi nhiều phản ánh trong thời gian ngắn nên hệ thống tạm chưa nhận thêm phản ánh mới. Nội dung vừa nhập "
+    "chưa được lưu; bạn vui lòng gửi lại sau khoảng một giờ."
+)
 SUBMIT_FAILED = (
     "Xin lỗi, hệ thống lưu trữ đang gặp sự cố nên phản ánh chưa được gửi. Tôi hỏi lại để bạn xác nhận gửi lần nữa."
 )

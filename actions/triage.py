@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 # A short "ok", "không" or "hủy" with nothing to answer or cancel: the response that says so.
-_SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "nothing_to_cancel", "greet": "greet"}
+_SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "nothing_to_cancel"}
 
 
 def read_outside_form(text: str, intent: str) -> str:
@@ -56,6 +56,8 @@ def read_outside_form(text: str, intent: str) -> str:
         return "help"
     if intent == "out_of_scope" and not turn.names_document:
         return "out_of_scope"
+    if intent == "greet" and not turn.names_document:  # "chào ad, ad khỏe hông", "alo có ai hông"
+        return "greet"
     if intent in _SHORT_REPLIES and len(turn.words) <= 6 and not turn.asks_outright:
         return _SHORT_REPLIES[intent]
     return "question"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -25,6 +24,7 @@ from starlette.routing import Route
 
 from bot import texts
 from bot.dedupe import SeenEvents
+from bot.jsonbody import BadJson, BodyTooLarge, load_json_object, read_limited
 from bot.keyed_lock import KeyedLocks
 from bot.menus import MenuStore
 from bot.rasa_client import BotMessage, RasaBadResponse, RasaClient, RasaUnavailable
@@ -33,7 +33,7 @@ from bot.retry import PendingMessage, RetryQueue, RetryWorker
 from bot.sqlite import connect
 from bot.zalo_client import ZaloSendError
 from bot.zalo_config import ZaloConfig, build_zalo_client
-from bot.zalo_events import InvalidEvent, SignatureRecipe, ZaloEvent, check_fresh, parse_event
+from bot.zalo_events import InvalidEvent, SignatureRecipe, ZaloEvent, check_fresh, dedupe_key, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,14 @@ class ZaloBridge:
 
     async def webhook(self, request: Request) -> Response:
         """Verify, enqueue, 200. Forged or stale events get 401 and reach nobody."""
-        body = await request.body()
-        if len(body) > self.config.max_body_bytes:
+        try:
+            body = await read_limited(request, self.config.max_body_bytes)
+        except BodyTooLarge:
             return JSONResponse({"error": "event too large"}, status_code=413)
         try:
-            data = json.loads(body)
-            if not isinstance(data, dict):
-                raise ValueError("not an object")
+            data = load_json_object(body)  # deep nesting, lone surrogates, invalid UTF-8: 400, never a 500
             event = parse_event(data)
-        except (ValueError, InvalidEvent) as exc:
+        except (BadJson, InvalidEvent) as exc:
             log.warning("rejected a Zalo webhook call: unreadable event (%s)", exc)
             return JSONResponse({"error": "invalid event"}, status_code=400)
         signature = request.headers.get(self.config.signature_header, "")
@@ -110,8 +109,8 @@ class ZaloBridge:
         except InvalidEvent as exc:
             log.warning("rejected a Zalo %s event: %s", event.event_name, exc)
             return JSONResponse({"error": "stale event"}, status_code=401)
-        if event.msg_id and not self.seen.claim(CHANNEL, event.msg_id):
-            log.info("ignoring redelivered Zalo event %s", event.msg_id)
+        if not self.seen.claim(CHANNEL, dedupe_key(event, body)):
+            log.info("ignoring redelivered Zalo event %s", event.msg_id or "(no msg_id)")
             return JSONResponse({"ok": True, "duplicate": True})
         if self._stopped:
             return JSONResponse({"error": "shutting down"}, status_code=503)  # Zalo will retry

@@ -92,3 +92,11 @@ def check_fresh(event: ZaloEvent, *, now_ms: int, max_age_s: float) -> None:
     """Reject replays: events older (or further in the future) than `max_age_s` seconds."""
     if abs(now_ms - event.timestamp_ms) > max_age_s * 1000:
         raise InvalidEvent(f"stale event ({(now_ms - event.timestamp_ms) / 1000:.0f} s old)")
+
+
+def dedupe_key(event: ZaloEvent, body: bytes) -> str:
+    """What identifies a delivery: the msg_id, or for events without one (follow, reactions, some attachments) a
+    hash of the signed body, which a redelivery repeats byte for byte (its timestamp included)."""
+    if event.msg_id:
+        return event.msg_id
+    return "body:" + hashlib.sha256(body).hexdigest()

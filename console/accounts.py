@@ -10,11 +10,13 @@ import hashlib
 import logging
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from datetime import datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -32,8 +34,41 @@ log = logging.getLogger(__name__)
 ROLES = ("admin", "operator")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
+# Login attempts (name, client address, time, success) are kept this long for investigating incidents.
+LOGIN_ATTEMPTS_KEPT = timedelta(days=30)
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _AGENCY_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
+
+
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
+    words = (line.strip().casefold() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(w for w in words if w and not w.startswith("#"))
+
+
+_COMMON: frozenset[str] | None = None
+_EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
+
+
+def is_common_password(password: str, username: str = "") -> bool:
+    """A password from the list of common ones (console/data/common_passwords.txt), also with digits or symbols
+    around it or capitals ("Matkhau@2024"), the user name, or one short pattern repeated ("abcabcabcabc")."""
+    global _COMMON
+    if _COMMON is None:
+        _COMMON = _common_passwords()
+    folded = unicodedata.normalize("NFC", password).casefold().strip()
+    compact = re.sub(r"[\s._-]+", "", folded)
+    core = _EDGES.sub("", compact)
+    if {folded, compact, core} & _COMMON:
+        return True
+    name = re.sub(r"[\s._-]+", "", (username or "").casefold())
+    if name and (core == name or compact == name or (len(name) >= 4 and core.startswith(name) and
+                                                      len(core) - len(name) < 4)):
+        return True
+    for size in range(1, len(compact) // 2 + 1):  # "aaaaaaaaaa", "1234512345", "abcabcabcabc"
+        if len(compact) % size == 0 and compact == compact[:size] * (len(compact) // size):
+            return True
+    return False
 
 
 class AccountError(ValueError):
@@ -86,10 +121,19 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class LockoutPolicy:
+    """`failures` wrong passwords for one user name within `window` lock that name for `lock_for`.
+
+    One client address trying many names is only slowed down: after `client_free_failures` failures within the
+    window each further attempt waits `client_delay_s`, doubling up to `client_max_delay_s`, and a correct password
+    still signs in. A lock per address would lock out every operator behind the same proxy or NAT.
+    """
+
     failures: int = 5
     window: timedelta = timedelta(minutes=15)
     lock_for: timedelta = timedelta(minutes=15)
-    client_failures: int = 20  # one address trying many names
+    client_free_failures: int = 5
+    client_delay_s: float = 1.0
+    client_max_delay_s: float = 8.0
 
 
 def normalize_username(username: str) -> str:
@@ -152,7 +196,7 @@ class Accounts:
             raise AccountError(f"not an agency code: {agency!r}")
         if commune is not None and (role != "operator" or not _AGENCY_RE.match(commune)):
             raise AccountError("--commune CODE narrows an operator to one commune")
-        self._check_password(password)
+        self._check_password(password, name)
         now = self.clock()
         row = User(username=name, password_hash=self._hasher.hash(password), role=role, agency=agency or None,
                    commune=commune or None, active=True, created_at=now, password_changed_at=now)
@@ -166,7 +210,7 @@ class Accounts:
 
     def set_password(self, username: str, password: str) -> Account:
         """Change a password; every open session of the user ends."""
-        self._check_password(password)
+        self._check_password(password, normalize_username(username))
         with self._tx() as session:
             row = self._user_row(session, username)
             row.password_hash = self._hasher.hash(password)
@@ -204,11 +248,14 @@ class Accounts:
         return row
 
     @staticmethod
-    def _check_password(password: str) -> None:
+    def _check_password(password: str, username: str = "") -> None:
         if not isinstance(password, str) or len(password) < MIN_PASSWORD:
             raise AccountError(f"password must have at least {MIN_PASSWORD} characters")
         if len(password) > MAX_PASSWORD:
             raise AccountError("password too long")
+        if is_common_password(password, username):
+            raise AccountError("password is too common or too easy to guess (a well-known password, the user name, "
+                               "or one repeated pattern); choose a longer phrase of unrelated words")
 
     # -- logging in -------------------------------------------------------------------------------------------------
 
@@ -217,7 +264,7 @@ class Accounts:
         name = normalize_username(username)[:64]
         client = (client or "")[:64]
         now = self.clock()
-        locked_until = self._locked_until(name, client, now)
+        locked_until = self._locked_until(name, now)
         if locked_until is not None:
             raise AccountLocked(locked_until)
         with self._tx() as session:
@@ -239,31 +286,39 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return False
 
-    def _locked_until(self, name: str, client: str, now: datetime) -> datetime | None:
-        """When the name (or the client) has failed too often within the window, the end of its lock."""
+    def _locked_until(self, name: str, now: datetime) -> datetime | None:
+        """When the name has failed too often within the window, the end of its lock."""
         policy = self.lockout
         since = now - max(policy.window, policy.lock_for)
         with self._tx() as session:
             last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.username == name, LoginAttempt.ok.is_(True)))
             floor = max(since, aware(last_ok)) if last_ok else since
-            by_name = list(session.scalars(select(LoginAttempt.at).where(
+            times = [aware(t) for t in session.scalars(select(LoginAttempt.at).where(
                 LoginAttempt.username == name, LoginAttempt.ok.is_(False), LoginAttempt.at > floor,
-            ).order_by(LoginAttempt.at)))
-            by_client = []
-            if client:
-                by_client = list(session.scalars(select(LoginAttempt.at).where(
-                    LoginAttempt.client == client, LoginAttempt.ok.is_(False), LoginAttempt.at > since,
-                ).order_by(LoginAttempt.at)))
-        for times, limit in ((by_name, policy.failures), (by_client, policy.client_failures)):
-            times = [aware(t) for t in times]
-            # Locked when `limit` failures fall inside one window; the lock runs from the last of them.
-            for i in range(len(times) - limit + 1):
-                if times[i + limit - 1] - times[i] <= policy.window:
-                    until = times[-1] + policy.lock_for
-                    if until > now:
-                        return until
+            ).order_by(LoginAttempt.at))]
+        limit = policy.failures
+        # Locked when `limit` failures fall inside one window; the lock runs from the last of them.
+        for i in range(len(times) - limit + 1):
+            if times[i + limit - 1] - times[i] <= policy.window:
+                until = times[-1] + policy.lock_for
+                if until > now:
+                    return until
         return None
+
+    def client_delay(self, client: str) -> float:
+        """Seconds the next login attempt from `client` waits: 0 up to the free failures, then doubling, capped."""
+        policy = self.lockout
+        if not client:
+            return 0.0
+        since = self.clock() - policy.window
+        with self._tx() as session:
+            failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+                LoginAttempt.client == client[:64], LoginAttempt.ok.is_(False), LoginAttempt.at > since)) or 0
+        extra = failures - policy.client_free_failures
+        if extra <= 0:
+            return 0.0
+        return min(policy.client_max_delay_s, policy.client_delay_s * 2 ** min(extra - 1, 16))
 
     # -- sessions ---------------------------------------------------------------------------------------------------
 
@@ -277,6 +332,7 @@ class Accounts:
             session.add(LoginSession(token_hash=_token_hash(token), user_id=account.id, csrf_token=csrf,
                                      created_at=now, last_seen_at=now, expires_at=expires))
             session.execute(delete(LoginSession).where(LoginSession.expires_at < now))
+            session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_ATTEMPTS_KEPT))
         return token, SignedIn(account, csrf, expires)
 
     def resume(self, token: str | None) -> SignedIn | None:

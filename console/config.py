@@ -28,7 +28,8 @@ class WebConfig:
     communes_file: Path | None = None
     # Send console cookies only over HTTPS (set when the app is served behind TLS).
     cookie_secure: bool = False
-    # Lockout: this many failed logins for one user name within `lockout_window_s` lock it for `lockout_s`.
+    # Lockout: this many failed logins for one user name within `lockout_window_s` lock it for `lockout_s`. Failures
+    # from one client address only slow its next attempts down (console/accounts.py LockoutPolicy), never lock.
     lockout_failures: int = 5
     lockout_window_s: int = 900
     lockout_s: int = 900
@@ -37,8 +38,17 @@ class WebConfig:
     session_max_s: int = 43200
     # Days before the due date from which an open petition is shown as "near due".
     near_due_days: int = 3
-    # Largest document accepted by the Documents page.
+    # Largest document accepted by the Documents page, and largest upload request (all files of one upload).
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_request_bytes: int = 64 * 1024 * 1024
+    # Largest body of a chat message (JSON or form) and of any other console form.
+    max_chat_body_bytes: int = 64 * 1024
+    max_form_body_bytes: int = 1024 * 1024
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client; empty: none.
+    trusted_proxies: tuple[str, ...] = ()
+    # Web chat turns per minute per chat session and per client address (0: no limit).
+    chat_turns_per_minute: int = 20
+    chat_turns_per_minute_per_address: int = 120
     # Sends an answer to the citizen's chat: an object with deliver(channel, sender_id, text), sync or async
     # (bot.delivery.Deliverer). Without it answers are stored and left pending for the delivery worker.
     deliverer: Any = None

@@ -1,7 +1,9 @@
 """Uploads to the knowledge index, run in the background so the page can show progress without JavaScript.
 
 A job handles its files one by one and records what happened to each; the job page refreshes itself (a meta
-refresh) until the job is done. Files are kept under var/uploads/<job>/ so that the index can be rebuilt from them.
+refresh) until the job is done. Files wait under var/uploads/<job>/ only until indexed: the index keeps its own copy
+of every document it holds (knowledge/store.py `sources/`), so each uploaded file is deleted once handled, accepted
+or not, and a removed document leaves no copy behind.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.errors import KnowledgeError
+from knowledge.ingest import doc_id_for
+from knowledge.readers import DocumentTooLarge
 
 from console.tables import utcnow
 
@@ -25,6 +29,25 @@ log = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MAX_FILES = 20
 _UNSAFE = re.compile(r"[^\w.\- ]+")
+TOO_LARGE = {
+    "text": "Tài liệu quá dài: {size} ký tự văn bản, tối đa {limit}. Vui lòng tách thành nhiều tệp nhỏ hơn.",
+    "expanded": "Tệp .docx giải nén ra quá lớn ({size_mb} MB, tối đa {limit_mb} MB). Vui lòng lưu lại tài liệu "
+                "(bỏ ghi chú, nội dung ẩn) hoặc tách thành nhiều tệp nhỏ hơn.",
+    "pages": "Tệp PDF có quá nhiều trang: {size} trang, tối đa {limit}. Vui lòng tách thành nhiều tệp nhỏ hơn.",
+    "passages": "Tài liệu quá dài: {size} đoạn, tối đa {limit} đoạn mỗi tài liệu. Vui lòng tách thành nhiều "
+                "tệp nhỏ hơn.",
+}
+
+
+def too_large_message(exc: DocumentTooLarge) -> str:
+    """The operator's message for a document over a limit (numbers in Vietnamese style: 1.000.000)."""
+    template = TOO_LARGE.get(exc.what, TOO_LARGE["text"])
+    return template.format(size=_vn_number(exc.size), limit=_vn_number(exc.limit),
+                           size_mb=exc.size // (1024 * 1024), limit_mb=exc.limit // (1024 * 1024))
+
+
+def _vn_number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def safe_filename(name: str) -> str:
@@ -100,6 +123,7 @@ class DocumentJobs:
             for result in job.files:
                 result.state, result.error = "failed", "Không mở được kho tri thức."
             job.stage, job.finished = "Không mở được kho tri thức", True
+            discard_folder(paths[0].parent if paths else None)
             return
         for result, path in zip(job.files, paths, strict=True):
             job.stage = f"Đang xử lý {result.name}"
@@ -107,6 +131,8 @@ class DocumentJobs:
             try:
                 report = kb.add_files([path])[0]
                 result.state, result.passages, result.title = report.status, report.passages, report.title
+            except DocumentTooLarge as exc:
+                result.state, result.error = "failed", too_large_message(exc)
             except KnowledgeError as exc:
                 result.state = "failed"
                 reason = getattr(exc, "reason", "")
@@ -114,8 +140,11 @@ class DocumentJobs:
             except Exception:  # one bad file must not stop the others
                 log.exception("indexing an uploaded file failed")
                 result.state, result.error = "failed", "Lỗi không xác định khi lập chỉ mục."
+            finally:
+                discard(path)  # the index keeps its own copy of what it accepted
             if self._on_file is not None:
                 self._on_file(job, result)
+        discard_folder(paths[0].parent if paths else None)
         job.stage, job.finished = "Hoàn tất", True
 
     def documents(self) -> list[Any]:
@@ -123,4 +152,35 @@ class DocumentJobs:
         return list(kb.documents())
 
     def remove(self, doc_id: str) -> None:
+        """Remove the document from the index (which drops its stored copy) and any upload of it still waiting."""
         self._knowledge().remove(doc_id)
+        if self.upload_dir.is_dir():
+            for path in self.upload_dir.glob("*/*"):
+                try:
+                    same = doc_id_for(path) == doc_id
+                except KnowledgeError:
+                    same = False
+                if same:
+                    discard(path)
+                    discard_folder(path.parent)
+
+
+def discard(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.error("could not delete the uploaded file %s: %s", path.name, exc.strerror or exc)
+
+
+def discard_folder(folder: Path | None) -> None:
+    """Delete an upload folder once it is empty (a job's folder, after its files were handled or refused)."""
+    if folder is None:
+        return
+    try:
+        for leftover in folder.iterdir():
+            discard(leftover)
+        folder.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.error("could not delete the upload folder %s: %s", folder.name, exc.strerror or exc)

@@ -1,13 +1,16 @@
 """CSV export of the filtered queue, for Excel: UTF-8 with a byte-order mark, so Vietnamese shows correctly.
 
-Cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) get a leading apostrophe:
-petition text is written by the public. Contact phone numbers are left out; the export is for statistics and
-follow-up lists, and personal data stays in the console.
+Petition text is written by the public, so nothing in a cell may run as a formula: every field is quoted, and a
+formula character (=, +, -, @, |, %) at the start of a cell or right after a `;`, a tab or a line break — where a
+spreadsheet may start a new cell when it re-splits pasted or imported text — gets an apostrophe in front. Contact
+phone numbers are left out; the export is for statistics and follow-up lists, and personal data stays in the
+console.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 
 from petitions.store import PetitionRecord
@@ -17,18 +20,20 @@ from console.templating import vn_date, vn_datetime
 BOM = "\ufeff"
 HEADER = ["Mã hồ sơ", "Ngày tiếp nhận", "Hạn xử lý", "Quá hạn", "Trạng thái", "Loại", "Cơ quan xử lý", "Chủ đề",
           "Độ tin cậy phân loại", "Xã/phường", "Kênh", "Nội dung", "Ngày trả lời", "Người trả lời", "Trả lời"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A formula character at the start of the cell or after a separator a spreadsheet may split on (spaces between
+# are skipped by spreadsheets, so they are skipped here too).
+_FORMULA = re.compile(r"(^|[;\t\r\n])([ \t]*)(?=[=+\-@|%\t\r])")
 
 
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
 
 
 def petitions_csv(records: Iterable[PetitionRecord], agency_name: Callable[[str], str]) -> str:
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(HEADER)
     for r in records:
         writer.writerow([_cell(v) for v in (

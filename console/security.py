@@ -8,9 +8,10 @@ filter, and an out-of-scope petition answers 404 exactly like a missing one.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
@@ -45,7 +46,57 @@ class NotFound(Exception):
 
 
 def client_of(request: Request) -> str:
+    """The client's address: the TCP peer, or what a trusted proxy said (ClientAddress middleware, console/app.py)."""
     return request.client.host if request.client else ""
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
+    """"10.0.0.1, 192.168.0.0/24" → networks; a value that is neither an address nor a network is an error."""
+    out: list[Network] = []
+    for value in values:
+        try:
+            out.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(f"not an IP address or network in the trusted proxies: {value!r}") from exc
+    return tuple(out)
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"
+        value = value[1:value.index("]")]
+    elif value.count(":") == 1:  # "203.0.113.7:51000"
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def real_client(peer: str, forwarded_for: Sequence[str], trusted: Sequence[Network]) -> str:
+    """The client address behind trusted proxies: X-Forwarded-For is read only when the peer is a trusted proxy, from
+    the right, skipping trusted hops; the first untrusted hop is the client. Entries further left were written by
+    the client itself and are never believed."""
+
+    def is_trusted(value: str) -> bool:
+        address = _address(value)
+        return address is not None and any(address in net for net in trusted)
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    client = peer
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            break  # garbage the nearest proxy passed along: keep the last address we can vouch for
+        client = str(address)
+        if not is_trusted(hop):
+            break
+    return client
 
 
 def tokens_match(expected: str | None, given: object) -> bool:

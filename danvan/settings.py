@@ -5,6 +5,8 @@ knowledge/, petitions/, bot/ and nlp/ stay testable without environment variable
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -45,6 +47,8 @@ class Settings(BaseSettings):
     rasa_token: SecretStr = SecretStr("")
     rasa_python: Path = Field(default=PROJECT_ROOT / ".venv-rasa" / "bin" / "python")
     lock_store_url: str = Field(default="", validation_alias="LOCK_STORE_URL")
+    # Shared secret Rasa sends to the action server in a header; empty: derived from the Rasa token (see below).
+    action_secret: SecretStr = SecretStr("")
 
     # Knowledge
     ann_threshold: int = 20000
@@ -75,6 +79,15 @@ class Settings(BaseSettings):
     # Console
     session_secret: SecretStr = SecretStr("")
     cookie_secure: bool = False
+    # Reverse proxies (IP addresses or CIDR networks, comma-separated) whose X-Forwarded-For is believed; empty:
+    # none, the client address is the TCP peer's.
+    trusted_proxies: str = ""
+
+    # Abuse limits (0 turns one off): web chat turns per minute per chat and per client address; petitions filed
+    # per hour per chat (and, for the web chat, per client address).
+    chat_turns_per_minute: int = Field(default=20, ge=0)
+    chat_turns_per_minute_per_address: int = Field(default=120, ge=0)
+    petitions_per_hour: int = Field(default=5, ge=0)
 
     @property
     def petitions_url(self) -> str:
@@ -114,6 +127,22 @@ class Settings(BaseSettings):
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_server_secret(self) -> str:
+        """The header secret of Rasa → action server calls: DANVAN_ACTION_SECRET, else one derived from the Rasa
+        token (so every process of one deployment agrees without another key to set), else empty."""
+        explicit = self.action_secret.get_secret_value()
+        if explicit:
+            return explicit
+        token = self.rasa_token.get_secret_value()
+        if not token:
+            return ""
+        return hmac.new(token.encode(), b"danvan action server", hashlib.sha256).hexdigest()
+
+    @property
+    def trusted_proxy_list(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def telegram_enabled(self) -> bool:

@@ -57,7 +57,8 @@ def action_spec(settings: Settings, port: int | None = None, name: str = "action
         name=name,
         cmd=[sys.executable, "-m", "danvan", "actions", "--port", str(port)],
         ready_url=f"http://{settings.host}:{port}/health",
-        env=child_env(settings),
+        # The secret Rasa must send (endpoints.yml headers); passed explicitly, so it holds without the Rasa token.
+        env={**child_env(settings), "DANVAN_ACTION_SECRET": settings.action_server_secret},
         cwd=str(settings.project_root),
         port=port,
         host=settings.host,
@@ -85,6 +86,7 @@ def rasa_spec(settings: Settings, model: Path, port: int | None = None, action_p
     env = rasa_env({
         TOKEN_ENV: token,
         "DANVAN_ACTION_URL": f"http://{settings.host}:{action_port}/webhook",
+        "DANVAN_ACTION_SECRET": settings.action_server_secret,  # endpoints.yml sends it to the action server
         "DANVAN_TRACKER_URL": settings.tracker_url,
         "DANVAN_LOCK_STORE_URL": settings.lock_store_url,
         # Serving predicts one small message at a time: TensorFlow's thread pools would only compete with the

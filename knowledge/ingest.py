@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.errors import IngestError
-from knowledge.readers import read_document
+from knowledge.readers import DocumentTooLarge, read_document
 from knowledge.splitter import ParsedDocument, parse_document
 
 _ID_RE = re.compile(r"[^0-9A-Za-z._-]+")
+# Passages of one operator document: indexing takes ~0.3 s each, and a document with thousands is almost always a
+# mistake (a data dump, a generated file) that would keep the index busy for many minutes.
+MAX_PASSAGES = 600
 
 
 @dataclass
@@ -53,6 +56,8 @@ def prepare(path: Path, *, shipped: bool = False, doc_id: str | None = None) -> 
     parsed = parse_document(doc_id, raw, source_name=f"{doc_id}{path.suffix.lower()}", shipped=shipped)
     if not parsed.passages:
         raise IngestError(path, "no text passages could be extracted")
+    if not shipped and len(parsed.passages) > MAX_PASSAGES:
+        raise DocumentTooLarge(path, "passages", len(parsed.passages), MAX_PASSAGES)
     info = parsed.info
     parsed.info = type(info)(**{**info.to_dict(), "content_hash": content_hash})
     return PreparedDocument(doc_id, path, parsed, content_hash)

@@ -2,6 +2,10 @@
 
 Each reader uses the format's real parser (python-docx, pypdf) and fails with an IngestError that says, in plain
 English, what is wrong with the file, so that an operator uploading a scanned or protected document learns why.
+
+A small file can expand to far more than it looks (a .docx is a zip of XML: 46 kB became 2 MB of text, another
+hid a 200 MB XML comment), and indexing cost grows with the text. So the expanded XML of a .docx, the pages of a
+PDF and the text of any file are capped before the expensive step, with a DocumentTooLarge naming the limit.
 """
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import logging
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +24,21 @@ log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 _MIN_LETTERS = 20  # fewer letters than this is not a document worth indexing
+# Limits of one document (a long decree is ~300 kB of text and ~300 passages; indexing costs ~0.3 s per passage).
+MAX_TEXT_CHARS = 1_000_000
+MAX_DOCX_XML_BYTES = 25 * 1024 * 1024
+MAX_PDF_PAGES = 1000
+
+
+class DocumentTooLarge(IngestError):
+    """The document is over one of the limits above; `what` is "text", "expanded", "pages" or "passages"."""
+
+    def __init__(self, path: object, what: str, size: int, limit: int) -> None:
+        super().__init__(path, f"the document is too large ({what}: {size:,} over the limit of {limit:,}); "
+                               "split it into smaller files")
+        self.what = what
+        self.size = size
+        self.limit = limit
 
 
 @dataclass
@@ -43,6 +63,8 @@ def read_document(path: Path, data: bytes | None = None) -> RawDocument:
     if not data.strip():
         raise IngestError(path, "the file is empty")
     raw = reader(path, data)
+    if len(raw.text) > MAX_TEXT_CHARS:
+        raise DocumentTooLarge(path, "text", len(raw.text), MAX_TEXT_CHARS)
     raw.text = unicodedata.normalize("NFC", raw.text).replace("\r\n", "\n").replace("\r", "\n")
     letters = sum(ch.isalpha() for ch in raw.text)
     if letters < _MIN_LETTERS:
@@ -106,13 +128,30 @@ def _read_docx(path: Path, data: bytes) -> RawDocument:
     """Word: paragraphs and table cells in order; list paragraphs get a "- " so the splitter sees the bullets."""
     import io
 
-    import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
 
+    unreadable = "the file is not a valid .docx document (corrupt or another format renamed)"
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
-        raise IngestError(path, "the file is not a valid .docx document (corrupt or another format renamed)") from exc
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            # Declared sizes, checked before anything is inflated; the parser below would expand them all.
+            xml_bytes = sum(info.file_size for info in archive.infolist()
+                            if info.filename.lower().endswith((".xml", ".rels")))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise IngestError(path, unreadable) from exc
+    if xml_bytes > MAX_DOCX_XML_BYTES:
+        raise DocumentTooLarge(path, "expanded", xml_bytes, MAX_DOCX_XML_BYTES)
+    try:
+        return _docx_text(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, PackageNotFoundError, etree.LxmlError, zlib.error, OSError,
+            EOFError, NotImplementedError, KeyError, ValueError, AttributeError, TypeError) as exc:
+        raise IngestError(path, unreadable) from exc
+
+
+def _docx_text(stream) -> RawDocument:  # noqa: ANN001 - a binary file object
+    import docx
+
+    document = docx.Document(stream)
     blocks: list[str] = []
     list_styled = {p._p for p in document.paragraphs if p.style is not None and (p.style.name or "").startswith("List")}
     body = document.element.body
@@ -171,6 +210,8 @@ def _read_pdf(path: Path, data: bytes) -> RawDocument:
 
     try:
         reader = PdfReader(io.BytesIO(data))
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise DocumentTooLarge(path, "pages", len(reader.pages), MAX_PDF_PAGES)
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")

@@ -37,7 +37,7 @@ def action_services(tmp_path_factory: pytest.TempPathFactory, model_path: str, e
     shared_cache = REPO_ROOT / "var" / "cache"
     shared_cache.mkdir(parents=True, exist_ok=True)
     (var_dir / "cache").symlink_to(shared_cache, target_is_directory=True)
-    settings = Settings(var_dir=var_dir, embedding_model=model_path)
+    settings = Settings(_env_file=None, var_dir=var_dir, embedding_model=model_path)  # never the developer's .env
     services = AppServices(settings)
     services.__dict__["encoder"] = encoder  # share the session's model instead of loading a second copy
     actions.runtime.configure(services)
@@ -78,6 +78,12 @@ def make_tracker(
     now = time.time()
     events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_listen", "timestamp": now - 1},
+    ]
+    if all_slots.get("consent") is True:
+        # As Rasa records it: consent is a slot event after the form's activation, not only a slot value.
+        events += [{"event": "active_loop", "name": "petition_form", "timestamp": now - 1},
+                   {"event": "slot", "name": "consent", "value": True, "timestamp": now - 1}]
+    events += [
         {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest", "timestamp": now,
          **ids},
     ]

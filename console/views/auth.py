@@ -1,11 +1,14 @@
 """Logging in and out."""
 from __future__ import annotations
 
+import asyncio
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from bot.keyed_lock import KeyedLocks
 from console.accounts import AccountLocked, LoginFailed
 from console.context import ConsoleContext
 from console.security import (
@@ -29,6 +32,7 @@ class AuthViews:
     def __init__(self, ctx: ConsoleContext, templates: Jinja2Templates) -> None:
         self.ctx = ctx
         self.templates = templates
+        self._clients = KeyedLocks()
 
     def _page(self, request: Request, *, error: str = "", username: str = "", status: int = 200) -> Response:
         return render(self.templates, request, "console/login.html", {
@@ -44,7 +48,11 @@ class AuthViews:
         return self._page(request)
 
     async def login(self, request: Request) -> Response:
-        """Check the password (with lockout), open a session, set the HttpOnly cookie."""
+        """Check the password (name lockout, address delay), open a session, set the HttpOnly cookie.
+
+        An address with many recent failures waits before its password is checked, one attempt at a time (parallel
+        guesses queue up behind each other); a correct password after the wait signs in.
+        """
         await run_in_threadpool(self.ctx.ready)
         check_origin(request)
         form = await request.form()
@@ -52,8 +60,13 @@ class AuthViews:
             raise CsrfRejected("login form")
         username = str(form.get("username") or "")[:64]
         password = str(form.get("password") or "")
+        client = client_of(request)
         try:
-            account = await run_in_threadpool(self.ctx.accounts.authenticate, username, password, client_of(request))
+            async with self._clients.hold(client):
+                delay = await run_in_threadpool(self.ctx.accounts.client_delay, client)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                account = await run_in_threadpool(self.ctx.accounts.authenticate, username, password, client)
         except AccountLocked as exc:
             return self._page(request, error=LOCKED.format(until=vn_datetime(exc.until)), username=username,
                               status=429)
@@ -61,7 +74,7 @@ class AuthViews:
             return self._page(request, error=WRONG, username=username, status=401)
         token, signed = await run_in_threadpool(self.ctx.accounts.open_session, account)
         await run_in_threadpool(self.ctx.audit.record, account.username, "login", f"user:{account.username}",
-                                client=client_of(request))
+                                client=client)
         request.session.pop("login_csrf", None)
         response = RedirectResponse(safe_next(str(form.get("next") or "")), status_code=303)
         set_session_cookie(response, token, secure=self.ctx.config.cookie_secure,

@@ -17,7 +17,15 @@ from console.accounts import Account
 from console.context import ConsoleContext
 from knowledge.errors import KnowledgeError
 
-from console.documents import ALLOWED_SUFFIXES, MAX_FILES, DocumentJobs, FileResult, Job, safe_filename
+from console.documents import (
+    ALLOWED_SUFFIXES,
+    MAX_FILES,
+    DocumentJobs,
+    FileResult,
+    Job,
+    discard_folder,
+    safe_filename,
+)
 from console.security import NotFound, client_of
 from console.templating import flash, render
 
@@ -75,6 +83,7 @@ class DocumentViews:
         for upload in uploads:
             data = await upload.read(limit + 1)
             if len(data) > limit:
+                await run_in_threadpool(discard_folder, folder)  # nothing of a refused upload stays on disk
                 flash(request, f"Tệp {upload.filename} lớn hơn {limit // (1024 * 1024)} MB.", "error")
                 return RedirectResponse("/console/documents", status_code=303)
             path = folder / safe_filename(upload.filename)

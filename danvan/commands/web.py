@@ -33,6 +33,9 @@ def web_config(settings: Settings):
         agencies_file=settings.routing_table,
         communes_file=settings.communes_file,
         cookie_secure=settings.cookie_secure,
+        trusted_proxies=settings.trusted_proxy_list,
+        chat_turns_per_minute=settings.chat_turns_per_minute,
+        chat_turns_per_minute_per_address=settings.chat_turns_per_minute_per_address,
         deliverer=build_deliverer(settings),
         knowledge_factory=lambda: services.knowledge,
     )
@@ -63,5 +66,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from console.app import create_console_app
 
     app = create_console_app(web_config(settings))
-    uvicorn.run(app, host=settings.host, port=args.port or settings.web_port, log_level="warning")
+    # uvicorn's own proxy-header handling is off: it would believe X-Forwarded-For from 127.0.0.1 whoever wrote it.
+    # The app reads it only from DANVAN_TRUSTED_PROXIES (console/app.py ClientAddress).
+    uvicorn.run(app, host=settings.host, port=args.port or settings.web_port, log_level="warning",
+                proxy_headers=False, forwarded_allow_ips="")
     return 0
