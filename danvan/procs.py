@@ -101,13 +101,47 @@ def _hold(signum: int, frame: FrameType | None) -> None:
     log.info("%s received while stopping; still stopping", signal.Signals(signum).name)
 
 
+# Run by a watchdog process: poll that the supervisor (its parent) is alive; once it is gone (reparented), kill the
+# child's whole process group. Exits by itself when the group is gone. argv: supervisor pid, child process group.
+_WATCHDOG = """
+import os, signal, sys, time
+parent, group = int(sys.argv[1]), int(sys.argv[2])
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        sys.exit(0)
+    if os.getppid() != parent:
+        os.killpg(group, signal.SIGKILL)
+        sys.exit(0)
+    time.sleep(0.2)
+"""
+
+
+def _start_watchdog(group: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHDOG, str(os.getpid()), str(group)],
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _end_watchdog(watchdog: subprocess.Popen[bytes] | None) -> None:
+    if watchdog is None:
+        return
+    watchdog.kill()
+    watchdog.wait(timeout=5)
+
+
 class Supervisor:
     """Owns a set of child processes; every child runs in its own process group so nothing outlives us."""
 
-    def __init__(self, output: IO[str] | None = None) -> None:
+    def __init__(self, output: IO[str] | None = None, *, die_with_parent: bool = False) -> None:
         self._output = output or sys.stdout
         self._lock = threading.Lock()
         self.children: dict[str, subprocess.Popen[str]] = {}
+        # Tests set die_with_parent: a test process killed with SIGKILL runs no clean-up, so a watchdog per child
+        # kills the child's process group once our pid is gone (see _WATCHDOG). `danvan serve` does not need it.
+        self.die_with_parent = die_with_parent
+        self._watchdogs: dict[int, subprocess.Popen[bytes]] = {}  # child pid -> its watchdog
         self._pumps: list[threading.Thread] = []
         self.tails: dict[str, list[str]] = {}
         self._saved_handlers: dict[int, Any] | None = None
@@ -154,6 +188,8 @@ class Supervisor:
             umask=-1 if spec.umask is None else spec.umask,
         )
         self.children[spec.name] = proc
+        if self.die_with_parent:
+            self._watchdogs[proc.pid] = _start_watchdog(proc.pid)
         pump = threading.Thread(target=self._pump, args=(spec.name, proc.stdout), daemon=True)
         pump.start()
         self._pumps.append(pump)
@@ -205,6 +241,7 @@ class Supervisor:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        _end_watchdog(self._watchdogs.pop(proc.pid, None))
 
     def kill(self, name: str) -> None:
         """kill -9 one child (fault tests)."""
@@ -218,6 +255,8 @@ class Supervisor:
         try:
             for name in reversed(list(self.children)):
                 self.stop(name)
+            for pid in list(self._watchdogs):  # watchdogs of children replaced by a restart
+                _end_watchdog(self._watchdogs.pop(pid))
         finally:
             for sig, handler in held.items():
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)

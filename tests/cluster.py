@@ -21,6 +21,7 @@ from danvan.procs import ProcessSpec, Supervisor, free_port
 from danvan.rasa_model import ensure_trained
 from danvan.settings import Settings
 from danvan.stack import action_spec, rasa_spec
+from tests.stack import isolated_settings, sealed
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -104,27 +105,54 @@ class Cluster:
         response.raise_for_status()
         return response.json()
 
+    def events(self, sender: str, base: str | None = None) -> list[dict]:
+        """The conversation's stored events, through Rasa's HTTP API (token-protected)."""
+        response = httpx.get(f"{base or self.rasa_direct[0]}/conversations/{sender}/tracker",
+                             params={"token": self.settings.rasa_token.get_secret_value(), "include_events": "ALL"},
+                             timeout=60)
+        response.raise_for_status()
+        return response.json()["events"]
+
+
+def wait_balanced(urls: list[str], timeout_s: float = 30.0) -> None:
+    """Wait until every balancer URL has answered twice in a row (round robin: once per backend)."""
+    deadline = time.monotonic() + timeout_s
+    for url in urls:
+        ok = 0
+        while ok < 2:
+            try:
+                ok = ok + 1 if httpx.get(url, timeout=5).status_code < 500 else 0
+            except httpx.HTTPError:
+                ok = 0
+            if ok < 2:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"HAProxy did not reach both backends at {url} within {timeout_s:.0f} s")
+                time.sleep(0.1)
+
 
 @contextmanager
-def running_cluster(tmp: Path, model_path: str, database_url: str, lock_store_url: str) -> Iterator[Cluster]:
+def running_cluster(tmp: Path, model_path: str, database_url: str, lock_store_url: str,
+                    index_from: Path | None = None) -> Iterator[Cluster]:
     haproxy = shutil.which("haproxy")
     if haproxy is None:
         raise RuntimeError("haproxy is not installed")
     token = secrets.token_urlsafe(16)
     rasa_lb, action_lb = free_port(), free_port()
-    base = Settings(var_dir=tmp, embedding_model=model_path, database_url=database_url,
+    base = isolated_settings(var_dir=tmp, embedding_model=model_path, database_url=database_url,
                     lock_store_url=lock_store_url, rasa_token=SecretStr(token),
                     cache_dir_override=REPO_ROOT / "var" / "cache")
     model = ensure_trained(REPO_ROOT, REPO_ROOT / "var" / "rasa-models", base.rasa_python)
-    supervisor = Supervisor(output=open(tmp / "cluster.log", "a", encoding="utf-8"))
+    if index_from is not None and not base.index_dir.exists():
+        shutil.copytree(index_from, base.index_dir)  # both action servers share this folder
+    supervisor = Supervisor(output=open(tmp / "cluster.log", "a", encoding="utf-8"), die_with_parent=True)
     rasa_ports = [free_port(), free_port()]
     action_ports = [free_port(), free_port()]
     try:
         # Started one after the other: each runs its migrations / creates tables on the shared database.
         for i, port in enumerate(action_ports, 1):
-            supervisor.run(action_spec(base, port=port, name=f"actions{i}"))
+            supervisor.run(sealed(action_spec(base, port=port, name=f"actions{i}"), base))
         for i, port in enumerate(rasa_ports, 1):
-            supervisor.run(rasa_spec(base, model, port=port, action_port=action_lb, name=f"rasa{i}"))
+            supervisor.run(sealed(rasa_spec(base, model, port=port, action_port=action_lb, name=f"rasa{i}"), base))
         cfg = tmp / "haproxy.cfg"
         cfg.write_text(haproxy_config(rasa_ports, action_ports, rasa_lb, action_lb))
         check = subprocess.run([haproxy, "-c", "-f", str(cfg)], capture_output=True, text=True)
@@ -132,7 +160,7 @@ def running_cluster(tmp: Path, model_path: str, database_url: str, lock_store_ur
             raise RuntimeError(f"haproxy config rejected: {check.stderr}")
         supervisor.run(ProcessSpec(name="haproxy", cmd=[haproxy, "-db", "-f", str(cfg)],
                                    ready_url=f"http://127.0.0.1:{rasa_lb}/", ready_timeout=30))
-        time.sleep(1.0)
+        wait_balanced([f"http://127.0.0.1:{rasa_lb}/", f"http://127.0.0.1:{action_lb}/health"])
         yield Cluster(supervisor, base, f"http://127.0.0.1:{rasa_lb}",
                       [f"http://127.0.0.1:{p}" for p in rasa_ports])
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from bot.zalo_events import SignatureRecipe
 from bot.zalo_tokens import ZaloTokenError, ZaloTokenManager
 from tests.fixtures_bot import RunningZalo, rasa_rest, running_zalo, zalo_api, zalo_config  # noqa: F401
 from tests.standins._server import serve_in_loop
-from tests.standins.rasa_rest import RasaRestStandin
+from tests.standins.rasa_rest import RasaRestStandin, echo
 from tests.standins.zalo_api import ZaloStandin
 
 USER = "8412345678901234567"
@@ -33,13 +34,20 @@ async def zalo_bot(zalo_api: ZaloStandin, rasa_rest: RasaRestStandin, tmp_path: 
 async def test_valid_event_is_acknowledged_at_once_and_answered_through_message_cs(
     zalo_bot: RunningZalo, zalo_api: ZaloStandin, rasa_rest: RasaRestStandin
 ) -> None:
-    rasa_rest.delay_s = 1.5  # a slow knowledge lookup must not delay Zalo's 200
+    # Rasa answers only after Zalo has had its 200: a webhook that waited for Rasa would never get one (the client
+    # times out). How fast the 200 comes is measured in benchmarks/bench_bridges.py.
+    acknowledged = threading.Event()
+
+    async def responder(sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        await asyncio.to_thread(acknowledged.wait, 15)
+        return echo(sender, text, metadata)
+
+    rasa_rest.responder = responder
     body, headers = zalo_api.make_text_event(USER, "Kết luận 43 nói gì về dân vận?", msg_id="msg-1")
-    started = time.monotonic()
     response = await zalo_bot.post(body, headers)
-    ack_s = time.monotonic() - started
     assert response.status_code == 200
-    assert ack_s < 0.5
+    assert zalo_api.texts(USER) == []
+    acknowledged.set()
 
     [reply] = await zalo_api.wait_for(lambda: zalo_api.texts(USER), timeout_s=8)
     assert reply == "Đã nhận: Kết luận 43 nói gì về dân vận?"
@@ -64,8 +72,7 @@ async def test_forged_and_stale_events_get_401_and_reach_nobody(
         response = await zalo_bot.post(forged_body, forged_headers)
         assert response.status_code == 401
 
-    await asyncio.sleep(0.3)
-    await zalo_bot.bridge.drain()
+    await zalo_bot.bridge.drain()  # nothing was queued; whatever was is done now
     assert rasa_rest.received == [] and zalo_api.sent == []
     assert sum("rejected a Zalo" in r.getMessage() for r in caplog.records) == 5
 
@@ -86,8 +93,7 @@ async def test_redelivered_event_is_forwarded_once(
     for _ in range(3):
         assert (await zalo_bot.post(body, headers)).status_code == 200
     await zalo_api.wait_for(lambda: zalo_api.texts(USER))
-    await zalo_bot.bridge.drain()
-    await asyncio.sleep(0.2)
+    await zalo_bot.bridge.drain()  # the three posts were queued before their 200s: all are handled now
     assert rasa_rest.messages() == ["Tôi muốn gửi kiến nghị"]
     assert len(zalo_api.texts(USER)) == 1
 

@@ -57,9 +57,8 @@ async def _petition(citizen: Any, *, consent: str, phone: str) -> str:
     assert "91/2025/QH15" in await citizen.say("tôi muốn gửi phản ánh")
     assert "nội dung" in (await citizen.say(consent)).lower()
     assert "xã, phường" in (await citizen.say(MATTER)).lower()
-    reply = await citizen.say("phường Tân Ninh")
-    if "số điện thoại" in reply.lower():
-        reply = await citizen.say(phone)
+    assert "số điện thoại" in (await citizen.say("phường Tân Ninh")).lower()  # consent given: contact is asked
+    reply = await citizen.say(phone)
     assert "Chuyển đến" in reply
     receipt = await citizen.say("xác nhận")
     code = CODE_RE.search(receipt)
@@ -75,23 +74,25 @@ async def test_telegram_citizen_asks_files_and_checks(telegram_api, rasa_stack, 
     async with running_telegram(config):
         citizen = TelegramCitizen(telegram_api, 90001)
         answer = await citizen.say("dan van kheo la gi")
-        assert "Dân vận khéo" in answer and "Theo" in answer
+        assert "Dân vận khéo" in answer and "Nguồn:" in answer
         before = store.count()
         code = await _petition(citizen, consent="Đồng ý", phone="0912 345 678")
         record = store.get_by_code(code)
         assert record is not None and record.channel == "telegram" and record.sender_id == "telegram:90001"
-        # Telegram redelivers the confirmation: no second petition.
+        # Telegram redelivers the confirmation: no second petition, no second receipt. The status request after it
+        # is the sentinel: one chat is handled in order, so its answer means the redelivery was handled too.
+        sent = len(telegram_api.texts(90001))
         telegram_api.redeliver(citizen.updates[-1])
-        await asyncio.sleep(3)
-        assert store.count() == before + 1
         status = await citizen.say(f"/tra_cuu {code}")
         assert code in status
+        assert "\n".join(telegram_api.texts(90001)[sent:]) == status
+        assert store.count() == before + 1
     # Another Telegram user cannot read it.
     async with running_telegram(telegram_config(telegram_api, rasa_stack.rasa_url, tmp_path / "tg2.db")):
         stranger = TelegramCitizen(telegram_api, 90002)
         reply = await stranger.say(f"/tra_cuu {code}")
-        assert code not in reply or "không tìm thấy" in reply.lower()
-        assert "Tân Ninh" not in reply
+        assert "không tìm thấy phản ánh nào với mã này" in reply.lower()
+        assert "Tân Ninh" not in reply and "Chuyển đến" not in reply
 
 
 async def test_zalo_citizen_asks_and_files_forged_events_are_rejected(zalo_api, rasa_stack, tmp_path: Path) -> None:
@@ -111,6 +112,9 @@ async def test_zalo_citizen_asks_and_files_forged_events_are_rejected(zalo_api, 
         count_before = store.count()
         forged = await zalo.post(*zalo_api.make_text_event("84009001", "xác nhận", secret="not-the-oa-secret"))
         assert forged.status_code == 401
-        await asyncio.sleep(2)
-        assert len(zalo_api.texts("84009001")) == sent_before
+        # Sentinel: a genuine message after the forged one; once it is answered, anything the forged event could
+        # have caused would have happened.
+        sentinel = await citizen.say(f"tra cứu hồ sơ {code}")
+        assert code in sentinel
+        assert "\n".join(zalo_api.texts("84009001")[sent_before:]) == sentinel
         assert store.count() == count_before

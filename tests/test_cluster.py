@@ -13,14 +13,14 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, model_path: str):
+def cluster(tmp_path_factory: pytest.TempPathFactory, model_path: str, stack_index):
     for reason in (postgres_available(), redis_available(),
                    None if shutil.which("haproxy") else "haproxy is not installed (make test installs it)"):
         if reason:
             pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("cluster")
     with scratch_database() as url:
-        with running_cluster(tmp, model_path, url, "redis://127.0.0.1:6379/5") as running:
+        with running_cluster(tmp, model_path, url, "redis://127.0.0.1:6379/5", index_from=stack_index) as running:
             yield running
 
 
@@ -69,3 +69,53 @@ def test_concurrent_citizens_through_the_balancer_lose_and_duplicate_nothing(clu
     assert store.count() - before == 16
     for code in codes:
         assert store.get_by_code(code) is not None
+
+
+@pytest.mark.xfail(reason="Found by this test (2026-12-06): with two Rasa 3.6 servers and the Redis lock store, "
+                          "two simultaneous turns of one sender lost 11 of 100 messages from the tracker; not fixed "
+                          "yet (Rasa's RedisLockStore race across servers)", strict=False)
+def test_two_turns_of_one_sender_on_two_servers_at_once_keep_the_tracker_whole(cluster) -> None:
+    """What the Redis lock store is for: the same citizen's two messages reach two Rasa servers at the same moment
+    (a double tap, a bridge retry). Fifty rounds; afterwards every message is in the tracker exactly once, and each
+    turn's events are complete and not interleaved with the other turn's."""
+    import threading
+
+    sender = "cluster-concurrent-turns"
+    sent: list[str] = []
+    for round_ in range(50):
+        texts = [f"xin chào {round_}a", f"xin chào {round_}b"]
+        start = threading.Barrier(2)
+        replies: list[list[dict] | BaseException] = [[], []]
+
+        def turn(i: int, texts: list[str] = texts, start: threading.Barrier = start,
+                 replies: list = replies) -> None:
+            start.wait()
+            try:
+                replies[i] = cluster.send(sender, texts[i], base=cluster.rasa_direct[i])
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                replies[i] = exc
+
+        threads = [threading.Thread(target=turn, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for i, reply in enumerate(replies):
+            assert not isinstance(reply, BaseException), f"round {round_}, server {i + 1}: {reply!r}"
+            assert reply, f"round {round_}, server {i + 1}: no reply to {texts[i]!r}"
+        sent += texts
+
+    events = cluster.events(sender)
+    users = [e.get("text") for e in events if e.get("event") == "user"]
+    assert sorted(users) == sorted(sent), "a message was lost or stored twice"
+    # Each user message is followed by its own bot turn, closed by action_listen, before the next user message.
+    turn_open = False
+    for e in events:
+        if e.get("event") == "user":
+            assert not turn_open, f"a turn started before the previous one was finished: {e.get('text')!r}"
+            turn_open = True
+        elif e.get("event") == "action" and e.get("name") == "action_listen":
+            turn_open = False
+    assert not turn_open
+    stamps = [e["timestamp"] for e in events if "timestamp" in e]
+    assert stamps == sorted(stamps), "events are stored out of order"

