@@ -46,6 +46,18 @@ $(STAMPS)/model: $(STAMPS)/app
 	@.venv/bin/danvan setup-model
 	@touch $@
 
+# Third-party peers the suite runs the app against (tests/test_open311_peers.py, tests/test_telegram_emulator.py).
+$(STAMPS)/peers: $(STAMPS)/app requirements/test-peers.txt tests/peers/package-lock.json
+	@mkdir -p $(STAMPS) $(LOGS)
+	@echo "==> [setup] test peers (Open311 clients, Telegram emulator)"
+	@.venv/bin/pip install -q -r requirements/test-peers.txt >$(LOGS)/setup-peers.log 2>&1 \
+	  || { tail -20 $(LOGS)/setup-peers.log; exit 1; }
+	@if command -v npm >/dev/null; then \
+	  (cd tests/peers && npm ci --no-audit --no-fund) >>$(LOGS)/setup-peers.log 2>&1 \
+	    || { tail -20 $(LOGS)/setup-peers.log; exit 1; }; \
+	else echo "    npm not found: the Telegram emulator test will skip"; fi
+	@touch $@
+
 # Test tools from Debian: Chromium for the console's browser tests (Playwright drives it and never downloads a
 # browser) and HAProxy for the two-server test.
 $(STAMPS)/testtools:
@@ -69,12 +81,12 @@ validate: setup
 run: setup train
 	@.venv/bin/danvan serve
 
-test: setup $(STAMPS)/testtools train validate
+test: setup $(STAMPS)/testtools $(STAMPS)/peers train validate
 	@echo "==> [test] pytest"
 	@.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Everything that needs neither Rasa nor the embedding model (tests are marked from the fixtures they use).
-test-fast: setup
+test-fast: setup $(STAMPS)/peers
 	@echo "==> [test-fast] pytest (no Rasa, no embedding model)"
 	@.venv/bin/python -m pytest -q -p no:cacheprovider -m "not e2e and not slow" $(PYTEST_ARGS)
 

@@ -27,6 +27,8 @@ COMMAND_MODULES = (
     "danvan.commands.eval",
     "danvan.commands.user",
     "danvan.commands.tracker",
+    "danvan.commands.tune",
+    "danvan.commands.partner",
 )
 
 log = logging.getLogger("danvan")
