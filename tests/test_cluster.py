@@ -9,7 +9,8 @@ import pytest
 from tests.cluster import postgres_available, redis_available, running_cluster, scratch_database
 from tests.dialogue_helpers import Conversation, file_petition
 
-pytestmark = pytest.mark.e2e
+# Over the suite's 8 GB total: two Rasa servers and two action servers (about 5 GB) run beside the session's own stack; every process stays within 4 GB.
+pytestmark = [pytest.mark.e2e, pytest.mark.memory_budget(total_mb=12288)]
 
 
 @pytest.fixture(scope="module")

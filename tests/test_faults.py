@@ -15,7 +15,8 @@ from tests.cluster import postgres_available, scratch_database
 from tests.dialogue_helpers import CODE_RE, Conversation, joined
 from tests.stack import start_stack
 
-pytestmark = pytest.mark.e2e
+# Over the suite's 8 GB total: the fault stack (Rasa + actions, about 2.5 GB) runs beside the session's own stack; every process stays within 4 GB.
+pytestmark = [pytest.mark.e2e, pytest.mark.memory_budget(total_mb=12288)]
 MATTER = "Rác thải sinh hoạt đổ bừa bãi ven đường vào chợ, bốc mùi hôi thối, đề nghị thu gom."
 
 
