@@ -27,7 +27,6 @@ COMMAND_MODULES = (
     "danvan.commands.eval",
     "danvan.commands.user",
     "danvan.commands.tracker",
-    "danvan.commands.tune",
     "danvan.commands.partner",
 )
 
