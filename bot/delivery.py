@@ -16,8 +16,8 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from bot.render import TELEGRAM_TEXT_LIMIT, ZALO_TEXT_LIMIT, split_text
-from bot.zalo_config import ZaloConfig, build_zalo_client
 from bot.zalo_client import ZaloOAClient, ZaloSendError
+from bot.zalo_config import ZaloConfig, build_zalo_client
 
 log = logging.getLogger(__name__)
 

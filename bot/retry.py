@@ -7,6 +7,7 @@ later message waits while an earlier one of the same sender is still pending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -155,10 +156,8 @@ class RetryWorker:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _loop(self) -> None:
@@ -169,10 +168,8 @@ class RetryWorker:
                 raise
             except Exception:  # one broken pass must not end retries for everyone
                 log.exception("retry pass for %s failed", self.channel)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def run_once(self) -> int:

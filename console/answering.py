@@ -11,9 +11,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from bot.delivery import DeliveryError
 from petitions.store import PetitionRecord
-from starlette.concurrency import run_in_threadpool
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -21,9 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from console.answering import retry_pending_deliveries
 from console.config import WebConfig
 from console.context import ConsoleContext
-from console.routes import console_routes, error_handlers
 from console.documents import MAX_FILES
 from console.open311 import open311_routes
+from console.routes import console_routes, error_handlers
 from console.security import SECURITY_HEADERS, Network, parse_networks, real_client
 from console.templating import make_templates
 from console.webchat import make_routes

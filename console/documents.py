@@ -18,11 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from console.tables import utcnow
 from knowledge.errors import KnowledgeError
 from knowledge.ingest import doc_id_for
 from knowledge.readers import DocumentTooLarge
-
-from console.tables import utcnow
 
 log = logging.getLogger(__name__)
 

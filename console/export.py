@@ -13,9 +13,8 @@ import io
 import re
 from collections.abc import Callable, Iterable
 
-from petitions.store import PetitionRecord
-
 from console.templating import vn_date, vn_datetime
+from petitions.store import PetitionRecord
 
 BOM = "\ufeff"
 HEADER = ["Mã hồ sơ", "Ngày tiếp nhận", "Hạn xử lý", "Quá hạn", "Trạng thái", "Loại", "Cơ quan xử lý", "Chủ đề",

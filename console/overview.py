@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from petitions.models import OPEN_STATUSES
-
 from console.accounts import Account
 from console.queue import scope_filter, week_start
 from console.templating import VN_TZ
+from petitions.models import OPEN_STATUSES
 
 WEEKS = 12
 TOP_COMMUNES = 15

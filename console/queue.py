@@ -10,10 +10,9 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from console.accounts import Account
 from petitions.models import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS
 from petitions.store import PetitionFilter, PetitionRecord, vn_today
-
-from console.accounts import Account
 
 PAGE_SIZE = 50
 FETCH_CHUNK = 1000

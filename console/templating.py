@@ -11,9 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from petitions.models import STATUS_LABELS
-
 from console.security import CSRF_FIELD
+from petitions.models import STATUS_LABELS
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
-from petitions.tracker_privacy import EventRow, engine_url, form_window_start
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
+
+from petitions.tracker_privacy import EventRow, engine_url, form_window_start
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ holds further stop signals while it is stopping the children.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -223,24 +224,18 @@ class Supervisor:
         if proc is None:
             return
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
             try:
                 proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 log.warning("%s did not stop within %.0f s; killing it", name, timeout)
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 proc.wait(timeout=5)
         # Kill any grandchildren left in the group (e.g. worker processes).
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         _end_watchdog(self._watchdogs.pop(proc.pid, None))
 
     def kill(self, name: str) -> None:

@@ -44,7 +44,7 @@ class LogisticRule:
         if not self.passes(feats):
             return 0.0
         z = self.intercept
-        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef):
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef, strict=False):
             z += w * (feats.get(name, 0.0) - mu) / (sd or 1.0)
         return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 

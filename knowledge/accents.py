@@ -21,9 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from nlp.text import fold, has_diacritics, restore_diacritics, syllables
-
 from knowledge.terms import STOPWORDS_ACCENTED
+from nlp.text import fold, has_diacritics, restore_diacritics, syllables
 
 _URL_RE = re.compile(r"\b(?:https?://|www\.)\S+")
 _KAPPA = 3.0  # Dirichlet smoothing: how many bigram observations the unigram estimate is worth
@@ -32,8 +31,7 @@ _GUESS_BONUS = 2.0  # pyvi's guess counts double: it knows general Vietnamese, t
 QUESTION_SAMPLE = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
 _SAMPLE_FORMS = ("diacritics", "colloquial", "typo")  # a typo question misspells one word, its others are sound
 _COMMON_WORDS = STOPWORDS_ACCENTED | frozenset(
-    "ngày năm tháng ai nào gì đâu bao nhiêu khi nào thế nào ra sao có không được phải cần muốn hỏi biết ký ban hành "
-    "ở đâu người dân xã phường tỉnh huyện".split()
+    ["ngày", "năm", "tháng", "ai", "nào", "gì", "đâu", "bao", "nhiêu", "khi", "nào", "thế", "nào", "ra", "sao", "có", "không", "được", "phải", "cần", "muốn", "hỏi", "biết", "ký", "ban", "hành", "ở", "đâu", "người", "dân", "xã", "phường", "tỉnh", "huyện"]
 )
 
 
@@ -63,7 +61,7 @@ class AccentModel:
         for text in texts:
             tokens = syllables(_URL_RE.sub(" ", text))  # URL slugs are Vietnamese without diacritics
             unigrams.update(tokens)
-            bigrams.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+            bigrams.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
         for word in _COMMON_WORDS:
             unigrams[word] += int(_PRIOR_WEIGHT)
         return cls(unigrams, bigrams)
@@ -74,7 +72,7 @@ class AccentModel:
         if not tokens or any(fold(t) != t for t in tokens):
             return " ".join(tokens)
         guess = syllables(restore_diacritics(text))
-        if len(guess) != len(tokens) or any(fold(g) != t for g, t in zip(guess, tokens)):
+        if len(guess) != len(tokens) or any(fold(g) != t for g, t in zip(guess, tokens, strict=False)):
             guess = list(tokens)
         return " ".join(self._viterbi(tokens, guess))
 
@@ -87,7 +85,7 @@ class AccentModel:
         Back-pointers rather than a copied path per candidate: time and memory stay linear in the question's length.
         """
         lattice = []
-        for token, g in zip(tokens, guess):
+        for token, g in zip(tokens, guess, strict=False):
             cands = set(self.forms.get(token, ())) | {g}
             lattice.append({c: self._unigram_p(c) * (_GUESS_BONUS if c == g else 1.0) for c in cands})
         best = {c: math.log(p) for c, p in lattice[0].items()}
@@ -137,5 +135,5 @@ def question_counts(path: Path = QUESTION_SAMPLE) -> tuple[Counter[str], Counter
             continue
         tokens = syllables(question)
         unigrams.update(tokens)
-        bigrams.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))
+        bigrams.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False))
     return unigrams, bigrams

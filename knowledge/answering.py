@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nlp.text import folded_syllables
-
 from knowledge.blocks import office, parse_addressees, parse_header, parse_signature
 from knowledge.citation import place_name, short_issuer, short_name, source_line
 from knowledge.collection import Collection
@@ -23,6 +21,7 @@ from knowledge.models import DocInfo, Passage
 from knowledge.paragraphs import is_caps, split_glued_heading
 from knowledge.questionform import Form, question_form
 from knowledge.terms import STOPWORDS_FOLDED, content_syllables
+from nlp.text import folded_syllables
 
 MAX_FACT_CHARS = 360  # the fact part of a reply; the full passage is behind "Xem nguyên văn"
 CANDIDATE_PASSAGES = 3  # passages whose sentences may be quoted (the top 3, which the sources list shows first)
@@ -94,7 +93,7 @@ def _quote_answer(
     q_terms |= set(content_syllables(folded_syllables(" ".join(expansions)), STOPWORDS_FOLDED))
     idf = {t: (bm25.idf(t) if t in bm25 else 0.0) for t in q_terms}
     q_mass = sum(idf.values()) or 1.0
-    q_pairs = {(a, b) for a, b in zip(q_tokens, q_tokens[1:]) if a not in STOPWORDS_FOLDED or b not in STOPWORDS_FOLDED}
+    q_pairs = {(a, b) for a, b in zip(q_tokens, q_tokens[1:], strict=False) if a not in STOPWORDS_FOLDED or b not in STOPWORDS_FOLDED}
     units: list[_Unit] = []
     headings: dict[int, str] = {}
     candidates = [r for r in rows[:CANDIDATE_PASSAGES] if collection.passages[r].kind not in BLOCK_KINDS]
@@ -119,7 +118,7 @@ def _quote_answer(
             for piece in _clauses(sentence):
                 terms = folded_syllables(piece)
                 overlap = sum(idf[t] for t in q_terms & set(terms)) / q_mass
-                pairs = set(zip(terms, terms[1:]))
+                pairs = set(zip(terms, terms[1:], strict=False))
                 bigram = len(q_pairs & pairs) / max(1, len(q_pairs))
                 score = float(cosines[i]) + OVERLAP_WEIGHT * overlap + BIGRAM_WEIGHT * bigram - RANK_PENALTY * rank
                 score -= SUMMARY_PENALTY * collection.docs[passage.doc_id].summary

@@ -128,7 +128,7 @@ class KnowledgeBase:
                 text=collection.passages[r].text,
                 score=s,
             )
-            for r, s in zip(ranking.rows[:N_SOURCES], ranking.scores[:N_SOURCES])
+            for r, s in zip(ranking.rows[:N_SOURCES], ranking.scores[:N_SOURCES], strict=False)
         ]
         if not ranking.rows:
             return Answer(False, DECLINE_TEXT, sources, 0.0)

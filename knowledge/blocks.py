@@ -63,7 +63,7 @@ def _capitalised(text: str) -> str:
         return ""
     out = [words[0].capitalize()]
     # the head noun of an office keeps its capital: "Phó Chủ tịch", "Chủ tịch", "Bí thư", "Giám đốc"
-    for prev, word in zip(words, words[1:]):
+    for prev, word in zip(words, words[1:], strict=False):
         out.append(word.capitalize() if prev == "phó" else word)
     return " ".join(out)
 

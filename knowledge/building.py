@@ -120,4 +120,4 @@ def model_name(encoder: object) -> str:
 
 
 def encoder_dim(encoder: object) -> int:
-    return int(getattr(encoder, "dim"))
+    return int(encoder.dim)

@@ -97,9 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
-    from nlp.embedding import load_encoder
-
     from knowledge.base import KnowledgeBase
+    from nlp.embedding import load_encoder
 
     encoder = load_encoder(args.model, cache_size=0)
     questions = load_questions(args.questions)

@@ -118,7 +118,7 @@ class Collection:
             docs=docs, passages=passages, vectors=vectors, sentence_vectors=sentence_vectors,
             sentence_rows=sentence_rows, bm25_accented=bm25_accented, bm25_folded=bm25_folded, dense=dense,
             dense_sentences=dense_sentences, accents=accents,
-            termsets=list(zip(_termsets(bm25_accented), _termsets(bm25_folded))),
+            termsets=list(zip(_termsets(bm25_accented), _termsets(bm25_folded), strict=False)),
         )
 
     def doc_rows(self, doc_id: str) -> np.ndarray:

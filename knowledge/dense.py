@@ -81,5 +81,5 @@ def measure_recall(index: object, vectors: np.ndarray, k: int = 10, sample: int 
     exact.add(vectors)
     _, truth = exact.search(queries, k)
     _, found = index.search(queries, k)  # type: ignore[attr-defined]
-    hits = sum(len(set(t) & set(f)) for t, f in zip(truth.tolist(), found.tolist()))
+    hits = sum(len(set(t) & set(f)) for t, f in zip(truth.tolist(), found.tolist(), strict=False))
     return hits / float(truth.size)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlp.text import folded_syllables
-
 from knowledge.models import DocInfo, Passage
+from nlp.text import folded_syllables
 
 # Questions about who issued / signed / when / to whom, and the passage kinds that answer them.
 _INTENTS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (

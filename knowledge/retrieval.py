@@ -15,8 +15,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllables
-
 from knowledge.answertype import AnswerTypes, Ask, question_years
 from knowledge.collection import Collection
 from knowledge.mentions import Hints, MentionDetector, boost
@@ -29,6 +27,7 @@ from knowledge.terms import (
     query_terms_folded,
 )
 from knowledge.thesaurus import Thesaurus
+from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllables
 
 SYSTEMS = ("fused", "bm25", "dense")
 CANDIDATES = 50  # passages taken from each view
@@ -155,11 +154,11 @@ class Retriever:
         tokens = [m.group(0) for m in words]
         fixed = self.typos[accented].fix(tokens if accented else [fold(t) for t in tokens])
         if not accented:
-            fixed = [f if f != fold(t) else t for f, t in zip(fixed, tokens)]
+            fixed = [f if f != fold(t) else t for f, t in zip(fixed, tokens, strict=False)]
         if fixed == tokens:
             return text
         out, last = [], 0
-        for match, word in zip(words, fixed):
+        for match, word in zip(words, fixed, strict=False):
             out += [normalized[last:match.start()], word]
             last = match.end()
         return "".join(out) + normalized[last:]
@@ -184,11 +183,11 @@ class Retriever:
         p_scores, p_rows = col.dense.search(vector, CANDIDATES)
         s_scores, s_rows = col.dense_sentences.search(vector, CANDIDATES * 4)
         passage_cos: dict[int, float] = {}
-        for score, row in zip(p_scores[0], p_rows[0]):
+        for score, row in zip(p_scores[0], p_rows[0], strict=False):
             if row >= 0 and not self._notice[row]:
                 passage_cos[int(row)] = float(score)
         sentence_cos: dict[int, float] = {}
-        for score, srow in zip(s_scores[0], s_rows[0]):
+        for score, srow in zip(s_scores[0], s_rows[0], strict=False):
             if srow >= 0:
                 row = int(col.sentence_rows[srow])
                 # results come best first: keep each passage's best sentence
@@ -260,7 +259,7 @@ class Retriever:
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-_I_Y = dict(zip("iíìỉĩịyýỳỷỹỵIÍÌỈĨỊYÝỲỶỸỴ", "yýỳỷỹỵiíìỉĩịYÝỲỶỸỴIÍÌỈĨỊ"))
+_I_Y = dict(zip("iíìỉĩịyýỳỷỹỵIÍÌỈĨỊYÝỲỶỸỴ", "yýỳỷỹỵiíìỉĩịYÝỲỶỸỴIÍÌỈĨỊ", strict=False))
 _FINAL_I_Y_RE = re.compile(r"\b[bcdđghklmnpqrstvx]+[iíìỉĩịyýỳỷỹỵ]\b", re.I)  # consonants then a lone final i/y
 
 
@@ -326,7 +325,7 @@ def evidence_features(col: Collection, query: Query, rows: list[int], best_cos: 
     stop = STOPWORDS_ACCENTED if query.has_diacritics else STOPWORDS_FOLDED
     tokens = syllables(query.text) if query.has_diacritics else folded_syllables(query.text)
     content = content_syllables(tokens, stop)
-    pairs = [(a, b) for a, b in zip(tokens, tokens[1:]) if a not in stop and b not in stop]
+    pairs = [(a, b) for a, b in zip(tokens, tokens[1:], strict=False) if a not in stop and b not in stop]
     top_terms: list[set[str]] = [set(), set()]
     for row in rows[:3]:
         for side in sides:

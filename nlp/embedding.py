@@ -87,7 +87,7 @@ class Encoder:
         if missing:
             fresh = self._encode(missing)
             with self._cache_lock:
-                for text, vector in zip(missing, fresh):
+                for text, vector in zip(missing, fresh, strict=False):
                     vector.setflags(write=False)
                     hits[text] = self._cache[text] = vector
                 while len(self._cache) > self.cache_size:

@@ -232,7 +232,7 @@ def _build_tokenizer(bundle: Bundle):  # -> tokenizers.Tokenizer
     """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    vocab = [(piece, float(score)) for piece, score in zip(bundle.pieces, bundle.scores)]
+    vocab = [(piece, float(score)) for piece, score in zip(bundle.pieces, bundle.scores, strict=False)]
     specials = {bundle.bos: "<s>", bundle.pad: "<pad>", bundle.eos: "</s>", bundle.unk: "<unk>"}
     for idx, token in specials.items():
         if vocab[idx][0] != token:

@@ -9,9 +9,8 @@ import json
 import logging
 import math
 from collections import Counter
-from dataclasses import asdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +51,11 @@ def score(
     if len(truth) != len(predicted):
         raise ValueError("truth and predictions differ in length")
     total = len(truth)
-    correct = sum(t == p for t, p in zip(truth, predicted))
+    correct = sum(t == p for t, p in zip(truth, predicted, strict=False))
     labels = sorted(set(truth) | set(predicted))
     per_agency = []
     for label in labels:
-        tp = sum(t == label and p == label for t, p in zip(truth, predicted))
+        tp = sum(t == label and p == label for t, p in zip(truth, predicted, strict=False))
         predicted_n = sum(p == label for p in predicted)
         support = sum(t == label for t in truth)
         per_agency.append(
@@ -76,7 +75,7 @@ def score(
         name=name,
         accuracy=correct / total if total else 0.0,
         per_agency=tuple(per_agency),
-        confusion=dict(Counter(zip(truth, predicted))),
+        confusion=dict(Counter(zip(truth, predicted, strict=False))),
         by_form=by_form,
     )
 

@@ -119,7 +119,7 @@ def stack_index(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 
 @pytest.fixture(scope="session")
 def rasa_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_path: str,
-               stack_index: Path) -> Iterator["RunningStack"]:
+               stack_index: Path) -> Iterator[RunningStack]:
     """The real Rasa server and action server, started once per test session."""
     from tests.stack import RunningStack, start_stack  # noqa: F401
 

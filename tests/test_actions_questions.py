@@ -1,7 +1,6 @@
 """action_answer_question in process: cited answers, honest declines with a petition offer, odd messages."""
 from __future__ import annotations
 
-
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 

@@ -72,8 +72,8 @@ def test_one_letter_typos_become_the_documents_words(typos: SpellingFixer, typed
 
 
 def test_known_words_and_unpaired_guesses_are_left_alone(typos: SpellingFixer) -> None:
-    assert typos.fix("tiếp công dân".split()) == "tiếp công dân".split()  # "công" is a word, not "nông"
-    assert typos.fix("xyzw dân vận".split()) == "xyzw dân vận".split()  # nothing one edit away pairs with "dân"
+    assert typos.fix(["tiếp", "công", "dân"]) == ["tiếp", "công", "dân"]  # "công" is a word, not "nông"
+    assert typos.fix(["xyzw", "dân", "vận"]) == ["xyzw", "dân", "vận"]  # nothing one edit away pairs with "dân"
 
 
 def test_restoration_leaves_accented_text_alone(accents: AccentModel) -> None:
@@ -100,8 +100,8 @@ def test_question_words_are_not_query_terms() -> None:
 
 def test_thesaurus_maps_everyday_words_with_and_without_diacritics() -> None:
     thesaurus = Thesaurus.load()
-    with_marks = thesaurus.expand("bộ đội công an có phải gương mẫu không".split(), accented=True)
-    without = thesaurus.expand("bo doi cong an co phai guong mau khong".split(), accented=False)
+    with_marks = thesaurus.expand(["bộ", "đội", "công", "an", "có", "phải", "gương", "mẫu", "không"], accented=True)
+    without = thesaurus.expand(["bo", "doi", "cong", "an", "co", "phai", "guong", "mau", "khong"], accented=False)
     assert any("lực lượng vũ trang" in e for e in with_marks)
     assert with_marks == without
 

@@ -15,8 +15,6 @@ from starlette.templating import Jinja2Templates
 
 from console.accounts import Account
 from console.context import ConsoleContext
-from knowledge.errors import KnowledgeError
-
 from console.documents import (
     ALLOWED_SUFFIXES,
     MAX_FILES,
@@ -28,6 +26,7 @@ from console.documents import (
 )
 from console.security import NotFound, client_of
 from console.templating import flash, render
+from knowledge.errors import KnowledgeError
 
 STATE_LABELS = {
     "waiting": "Đang chờ",

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from petitions.models import MAX_ANSWER, TRANSITIONS
-from petitions.store import InvalidTransition, PetitionInvalid, PetitionRecord
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -22,6 +20,8 @@ from console.queue import today, urgency
 from console.security import NotFound, client_of
 from console.templating import DELIVERY_LABELS, flash, render
 from console.transcript import Turn
+from petitions.models import MAX_ANSWER, TRANSITIONS
+from petitions.store import InvalidTransition, PetitionInvalid, PetitionRecord
 
 MAX_REASON = 2000
 DENUNCIATION = "to-cao"

@@ -5,7 +5,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from petitions.models import KIND_LABELS, STATUS_LABELS, STATUSES
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,6 +25,7 @@ from console.queue import (
 )
 from console.security import client_of
 from console.templating import render
+from petitions.models import KIND_LABELS, STATUS_LABELS, STATUSES
 
 
 @dataclass(frozen=True)
