@@ -69,6 +69,19 @@ $(STAMPS)/testtools:
 	  || { tail -20 $(LOGS)/setup-testtools.log; echo "Test tools not installed: browser and cluster tests will skip"; }; }
 	@touch $@
 
+# Lint and types (issue 15): ruff over the tree (pyproject [tool.ruff]) and mypy over the packages listed in
+# pyproject [tool.mypy]; both always run, and any finding fails the target (and so `make test`).
+$(STAMPS)/lint: $(STAMPS)/app requirements/lint.txt
+	@mkdir -p $(STAMPS) $(LOGS)
+	@echo "==> [setup] lint tools (ruff, mypy) — log: $(LOGS)/setup-lint.log"
+	@.venv/bin/pip install -q -r requirements/lint.txt >$(LOGS)/setup-lint.log 2>&1 \
+	  || { tail -20 $(LOGS)/setup-lint.log; exit 1; }
+	@touch $@
+
+lint: $(STAMPS)/lint
+	@echo "==> [lint] ruff check . && mypy"
+	@status=0; .venv/bin/ruff check . || status=1; .venv/bin/mypy || status=1; exit $$status
+
 train: setup
 	@echo "==> [train] Rasa model (skipped when data/, config.yml and domain.yml are unchanged)"
 	@.venv/bin/danvan train
@@ -81,7 +94,7 @@ validate: setup
 run: setup train
 	@.venv/bin/danvan serve
 
-test: setup $(STAMPS)/testtools $(STAMPS)/peers train validate
+test: lint setup $(STAMPS)/testtools $(STAMPS)/peers train validate
 	@echo "==> [test] pytest"
 	@.venv/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -30,7 +30,7 @@ from actions.common import (
     reset_petition_slots,
 )
 from actions.questions import documents_answer, question_problem
-from actions.runtime import services
+from actions.runtime import PetitionDesk, services
 from actions.understanding import ConsentReading, Turn, load_lexicon, read_consent, read_draft_answer
 from nlp.text import fold
 from petitions.consent import CONSENT_TEXT_VI
@@ -53,7 +53,7 @@ _EDIT_FIELDS = (
 )
 
 
-def _petitions() -> Any:
+def _petitions() -> PetitionDesk:
     return services().petitions
 
 

@@ -30,10 +30,11 @@ from actions.common import (
 )
 from actions.runtime import services
 from actions.understanding import Turn
+from bot.chat_log import valid_sender
 from bot.throttle import RateLimiter, Window
 from petitions.consent import CONSENT_TEXT_VI, ConsentRecord
 from petitions.models import KIND_LABELS
-from petitions.tracker_privacy import redact_form_window
+from petitions.tracker_privacy import form_window_started_at, redact_form_window
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,11 @@ async def forget_form(tracker: Tracker, *, everything: bool) -> bool:
     """
     try:
         url = services().tracker_url
+        since = await off_loop(form_window_started_at, url, tracker.sender_id) if url and everything else None
         changed = await off_loop(redact_form_window, url, tracker.sender_id, everything=everything) if url else 0
+        if since is not None and valid_sender(tracker.sender_id):  # the web chat shows the history again
+            lines = await off_loop(services().chat_log.redact_since, tracker.sender_id, since)
+            log.info("web chat history: %d line(s) of a petition form redacted", lines)
     except Exception as exc:
         log.error("redacting the petition form in the tracker store failed: %s", failure(exc))
         return False

@@ -136,3 +136,26 @@ STATUS_ASK_CODE = (
     "Bạn vui lòng nhắn mã tra cứu được cấp khi gửi phản ánh (dạng TN-XXXX-XXXX). Nếu bạn tra cứu từ một tài khoản "
     "khác với tài khoản đã gửi, hãy nhắn mã kèm số điện thoại đã để lại khi gửi."
 )
+
+# Rating an operator's answer ("dân giám sát"): the notice that delivers the answer asks "đã giải quyết chưa?".
+RATING_RESOLVED = (
+    "Cảm ơn bạn đã cho biết. Tôi đã ghi nhận phản ánh {code} đã được giải quyết. Khi cần, bạn cứ nhắn cho tôi nhé."
+)
+RATING_NEUTRAL = (
+    "Cảm ơn bạn đã chấm {score}/5 cho câu trả lời về phản ánh {code}. Tôi đã ghi nhận để cơ quan giải quyết tham "
+    "khảo. Nếu vấn đề chưa được giải quyết, bạn nhắn \"chưa giải quyết\" kèm lý do để phản ánh được xem xét lại."
+)
+RATING_REOPENED = (
+    "Tôi đã ghi nhận ý kiến của bạn và mở lại phản ánh {code}: {agency} sẽ xem xét, giải quyết tiếp. "
+    "Bạn sẽ được thông báo khi có kết quả; bạn cũng có thể gửi mã {code} bất cứ lúc nào để xem tình trạng."
+)
+RATING_REOPENED_REASON = "Lý do bạn nêu đã được chuyển kèm theo: «{reason}»."
+RATING_ASK_REASON = (
+    "Bạn vui lòng cho biết vì sao vấn đề trong phản ánh {code} chưa được giải quyết (ví dụ: \"đường vẫn còn "
+    "ngập\"), để cơ quan xem xét lại cho đúng."
+)
+RATING_WHICH = "Bạn có {count} phản ánh vừa được trả lời. Bạn đang đánh giá câu trả lời của phản ánh nào?"
+RATING_FAILED = "Xin lỗi, hệ thống chưa ghi nhận được đánh giá của bạn. Bạn vui lòng nhắn lại sau ít phút."
+RATING_DROPPED = (
+    "Dạ, tôi chưa ghi nhận đánh giá nào. Khi cần, bạn nhắn \"chưa giải quyết\" kèm lý do để phản ánh được xem xét lại."
+)

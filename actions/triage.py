@@ -18,11 +18,16 @@ from rasa_sdk.types import DomainDict
 from actions import texts
 from actions.common import PETITION_FORM, latest_intent, latest_text
 from actions.questions import MAX_QUESTION_CHARS, ActionShowSource, reply_to_question
+from actions.rating import reply_to_rating
 from actions.status import code_from_message, phone_from_message, reply_with_my_petitions, reply_with_status
 from actions.understanding import Turn
 
 log = logging.getLogger(__name__)
 
+
+# Intents that have their own rules and reach this action only through the rules for an answer awaiting a rating
+# (data/rules.yml): what they get when the message is no rating after all.
+_RATING_RULE_INTENTS = {"thanks": "utter_thanks", "goodbye": "utter_goodbye", "file_petition": ""}
 
 # A short "ok", "không" or "hủy" with nothing to answer or cancel: the response that says so.
 _SHORT_REPLIES = {"affirm": "anything_else", "deny": "anything_else", "stop": "nothing_to_cancel"}
@@ -70,6 +75,20 @@ class ActionReadMessage(Action):
         return "action_read_message"
 
     async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        rated, due = await reply_to_rating(dispatcher, tracker)  # a reply to "đã giải quyết chưa?" comes first
+        if rated is not None:
+            return rated
+        intent, _ = latest_intent(tracker)
+        if intent in _RATING_RULE_INTENTS:  # sent here by a rule only because an answer awaited a rating
+            if intent == "file_petition":
+                return [*due, FollowupAction(PETITION_FORM)]
+            dispatcher.utter_message(response=_RATING_RULE_INTENTS[intent])
+            return due
+        return [*due, *await self._read(dispatcher, tracker, domain)]
+
+    async def _read(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)

@@ -289,3 +289,143 @@ def read_draft_answer(text: str, lexicon: Lexicon | None = None) -> bool | None:
     if core in turn.lex.phrases("draft_accept") or turn.has("draft_accept"):
         return not turn.negated
     return None
+
+
+# ---------------------------------------------------------------------------------------------- rating an answer
+_RATING_RESOLVED = "resolved"
+_RATING_UNRESOLVED = "unresolved"
+_RATING_NEUTRAL = "neutral"
+_SCORE_TOKEN = re.compile(r"^([1-5])(?:d|diem|sao)?$")
+_OUT_OF_FIVE = re.compile(r"\s*/\s*5\b")
+_REASON_TRIM = " \t\n,.;:!-–—…"
+
+
+@dataclass(frozen=True)
+class RatingReading:
+    """A reply to "did this answer resolve your matter?": the verdict, a 1–5 score and the reason, when given."""
+
+    verdict: str  # resolved, unresolved, neutral (a middling score)
+    score: int | None = None
+    reason: str | None = None
+
+    @property
+    def needs_reason(self) -> bool:
+        """"chưa giải quyết" with nothing more: ask why, once (a low score reopens without asking)."""
+        return self.verdict == _RATING_UNRESOLVED and not self.reason and self.score is None
+
+
+def read_rating(text: str, lexicon: Lexicon | None = None) -> RatingReading | None:
+    """How a reply to the rating question reads; None when it is no rating (a question, a new matter, anything
+    unclear). Asymmetric like consent: a reply holding any "not yet" word is never read as resolved."""
+    turn = Turn(text, lexicon)
+    if not turn.words or turn.is_button:
+        return None
+    score = _score(turn)
+    if score is not None:
+        lex = turn.lex
+        if score >= lex.number("rating_resolved_min_score"):
+            return RatingReading(_RATING_RESOLVED, score)
+        if score <= lex.number("rating_unresolved_max_score"):
+            return RatingReading(_RATING_UNRESOLVED, score)
+        return RatingReading(_RATING_NEUTRAL, score)
+    unresolved = _unresolved(turn)
+    if unresolved is not None:
+        return unresolved
+    if turn.asks_outright or turn.is_question:
+        return None
+    if _resolved(turn):
+        return RatingReading(_RATING_RESOLVED)
+    return None
+
+
+def _score(turn: Turn) -> int | None:
+    """"5", "5 sao", "chấm 4 điểm", "4/5", "cho 2đ": a digit from 1 to 5 and nothing but score and filler words."""
+    folded = _OUT_OF_FIVE.sub(" ", fold(turn.raw))
+    words = _WORD_RE.findall(folded)
+    filler = set(turn.lex.phrases("rating_score_words")) | set(turn.lex.phrases("politeness"))
+    joined = f" {' '.join(words)} "
+    for phrase in sorted(filler, key=len, reverse=True):
+        if " " in phrase:
+            joined = joined.replace(f" {phrase} ", " ")
+    rest = [w for w in joined.split() if w not in filler]
+    if len(rest) != 1:
+        return None
+    match = _SCORE_TOKEN.match(rest[0])
+    return int(match.group(1)) if match else None
+
+
+def _longest_opening(turn: Turn, key: str) -> str | None:
+    found = [p for p in turn.lex.phrases(key) if p and turn.joined.startswith(f" {p} ")]
+    return max(found, key=len) if found else None
+
+
+def _unresolved(turn: Turn) -> RatingReading | None:
+    """"chưa giải quyết, vì …", "chưa, đường vẫn ngập", "vẫn chưa ổn": not resolved, with what follows as the reason."""
+    lex = turn.lex
+    if len(turn.words) > lex.number("rating_unresolved_max_words"):
+        return None
+    opening = _longest_opening(turn, "rating_unresolved_phrases")
+    inside = any(f" {p} " in turn.joined for p in lex.phrases("rating_unresolved_phrases") if len(p.split()) >= 2)
+    if opening is None and not inside:
+        return None
+    if opening is None and turn.asks_outright:  # "sao vẫn chưa giải quyết?" asks; "đã giải quyết chưa?" too
+        return None
+    skip = len(opening.split()) if opening else 0
+    reason = _reason_after(turn, skip)
+    if opening is not None and skip == 1 and reason and not _set_apart(turn.raw):
+        # "chưa, đường vẫn ngập" answers the question; "không có nước sạch ở ấp 3" is a new matter.
+        return None
+    return RatingReading(_RATING_UNRESOLVED, None, reason)
+
+
+def _set_apart(raw: str) -> bool:
+    """The first word is followed by punctuation: a one-word answer, then the rest ("chưa, …", "không. …")."""
+    first = raw.strip().split(maxsplit=1)[0] if raw.strip() else ""
+    return bool(first) and not first[-1].isalnum()
+
+
+def _reason_after(turn: Turn, skip: int) -> str | None:
+    """The citizen's own words after the first `skip` folded words, without a leading "vì", "do", "là"; None when
+    what is left is too short to be a reason ("chưa ạ", "không, cảm ơn")."""
+    lex = turn.lex
+    openers = sorted(lex.phrases("rating_reason_openers"), key=len, reverse=True)
+    words = turn.words[skip:]
+    while words:
+        for opener in openers:
+            size = len(opener.split())
+            if " ".join(words[:size]) == opener:
+                skip += size
+                words = words[size:]
+                break
+        else:
+            break
+    noise = set(lex.phrases("politeness")) | set(lex.phrases("rating_reason_openers")) | {"cam", "on", "thanks", "tks"}
+    if len([w for w in words if w not in noise]) < lex.number("rating_reason_min_words"):
+        return None
+    tokens = re.findall(r"\S+", turn.raw)
+    seen = 0
+    for index, token in enumerate(tokens):
+        count = len(_WORD_RE.findall(fold(token)))
+        if seen + count > skip:  # a token holding the end of the skipped words too ("chưa,đường") is kept whole
+            return " ".join(tokens[index:]).strip(_REASON_TRIM) or None
+        seen += count
+    return None
+
+
+def _resolved(turn: Turn) -> bool:
+    """"đã giải quyết", "rồi, xong rồi", "ok cảm ơn", "dc r": short, made of resolved and polite words only, and
+    without a single "not yet" word."""
+    lex = turn.lex
+    if len(turn.words) > lex.number("rating_resolved_max_words"):
+        return False
+    if turn.has("rating_not_yet") or turn.negated:
+        return False
+    joined = turn.joined
+    matched = False
+    for phrase in sorted(lex.phrases("rating_resolved_phrases"), key=len, reverse=True):
+        while phrase and f" {phrase} " in joined:
+            joined = joined.replace(f" {phrase} ", " ", 1)
+            matched = True
+    polite = set(lex.phrases("politeness"))
+    leftover = [w for w in joined.split() if w not in polite]
+    return matched and len(leftover) <= 2

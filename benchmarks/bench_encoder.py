@@ -13,7 +13,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +57,8 @@ def queries() -> list[str]:
     return out
 
 
-def time_round_robin(variants: dict[str, Callable[[str], object]], texts: list[str], rounds: int) -> dict[str, list[float]]:
+def time_round_robin(variants: Mapping[str, Callable[[str], object]], texts: list[str],
+                     rounds: int) -> dict[str, list[float]]:
     for fn in variants.values():  # warm-up: allocator, thread pool, tokenizer caches
         for text in texts[:20]:
             fn(text)

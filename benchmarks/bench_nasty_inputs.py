@@ -21,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
@@ -58,7 +60,7 @@ def _reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def measured(run, text: str) -> tuple[float, float]:  # noqa: ANN001
+def measured(run: Callable[[str], object], text: str) -> tuple[float, float]:
     """Seconds taken by run(text), and how far the peak resident set rose above the resident set before it (MB)."""
     _reset_peak()
     before = _status_mb("VmRSS")
@@ -68,11 +70,12 @@ def measured(run, text: str) -> tuple[float, float]:  # noqa: ANN001
     return seconds, max(0.0, _status_mb("VmHWM") - before)
 
 
-def worker(path: str, name: str, model: str, index: Path) -> dict[str, object]:
+def worker(path: str, name: str, model: str, index: Path) -> dict[str, Any]:
     """Load one path, run the ordinary message then the hostile one, and report time and peak memory of each."""
     from nlp.embedding import load_encoder
 
     encoder = load_encoder(model, cache_size=0)
+    run: Callable[[str], object]
     if path == "route":
         from petitions.router import Router
 
@@ -91,13 +94,13 @@ def worker(path: str, name: str, model: str, index: Path) -> dict[str, object]:
             "ordinary_mb": round(ordinary_mb, 1), "nasty_s": nasty_s, "nasty_mb": round(nasty_mb, 1)}
 
 
-def _limit(limit_mb: int):  # noqa: ANN202
+def _limit(limit_mb: int) -> Callable[[], None]:
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit_mb * 2**20, limit_mb * 2**20))
     return apply
 
 
-def run_child(path: str, name: str, model: str, index: Path, limit_mb: int, timeout: float) -> dict[str, object]:
+def run_child(path: str, name: str, model: str, index: Path, limit_mb: int, timeout: float) -> dict[str, Any]:
     """One worker under the address-space cap; on failure, its wall time and peak RSS say how far it got."""
     cmd = [sys.executable, __file__, "--worker", path, name, "--model", model, "--index", str(index)]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:

@@ -284,7 +284,8 @@ def write_svg(path: Path, floor: dict[str, Any], mix: dict[str, Any]) -> None:
     bars = [("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms")]
     top = max(1.0, *(float(d[k]) for d in (floor, mix) for _, k in bars if d[k] == d[k]))
     w, h, pad = 520, 260, 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+             'font-family="sans-serif" font-size="12">',
              f'<text x="{pad}" y="18">Turn latency (ms): floor (grey) vs mix (red); {mix["turns_per_s"]} vs '
              f'{floor["turns_per_s"]} turns/s</text>']
     for i, (label, key) in enumerate(bars):
@@ -363,13 +364,14 @@ def main() -> int:
             stored_total = store.count()
             store.close()
         finally:
-            stack.supervisor.stop_all()
+            stack.stop()
     unique = len(set(codes))
     result = {
         "citizens": args.citizens, "duration_s": args.duration, "think_s": args.think,
         "telegram_share": args.telegram_share,
         "floor": floor, "mix": mix,
-        "throughput_ratio_vs_floor": round(mix["turns_per_s"] / floor["turns_per_s"], 3) if floor["turns_per_s"] else None,
+        "throughput_ratio_vs_floor": (round(mix["turns_per_s"] / floor["turns_per_s"], 3)
+                                      if floor["turns_per_s"] else None),
         "p95_ratio_vs_floor": round(mix["p95_ms"] / floor["p95_ms"], 2) if floor["p95_ms"] else None,
         # A citizen who files the same matter twice in one chat is shown the same code (idempotent by content).
         "petitions_shown": len(codes), "petitions_unique_codes": unique, "petitions_found": found,

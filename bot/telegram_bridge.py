@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -80,8 +81,10 @@ async def start_telegram(application: Application, *, webhook: bool = False) -> 
             url=config.webhook_url, secret_token=config.webhook_secret, allowed_updates=ALLOWED_UPDATES
         )
     else:
+        if application.updater is None:
+            raise ValueError("polling mode needs an Application built with an updater")
         await application.updater.start_polling(
-            poll_interval=0.0, timeout=config.poll_timeout_s, allowed_updates=ALLOWED_UPDATES
+            poll_interval=0.0, timeout=timedelta(seconds=config.poll_timeout_s), allowed_updates=ALLOWED_UPDATES
         )
     log.info("Telegram bridge started (%s)", "webhook" if webhook else "polling")
 

@@ -33,6 +33,15 @@ def _bridge(context: ContextTypes.DEFAULT_TYPE) -> TelegramBridge:
     return context.application.bot_data[BRIDGE_KEY]
 
 
+def _chat_id(update: Update) -> int:
+    """The chat an update came from; every handler below is registered for chat updates, so a missing one is a
+    wiring error (logged by `on_error`), not a citizen's input."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError(f"update {update.update_id} has no chat")
+    return chat.id
+
+
 def _metadata(update: Update, **extra: Any) -> dict[str, Any]:
     """What Rasa (and the petition store's idempotency key) may use; no names or phone numbers."""
     chat = update.effective_chat
@@ -54,18 +63,18 @@ async def drop_redelivered(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet and say what the assistant does."""
-    await _bridge(context).send_text(update.effective_chat.id, texts.START)
+    await _bridge(context).send_text(_chat_id(update), texts.START)
 
 
 async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Explain how to ask, file a petition and check its status."""
-    await _bridge(context).send_text(update.effective_chat.id, texts.HELP)
+    await _bridge(context).send_text(_chat_id(update), texts.HELP)
 
 
 async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/tra_cuu <mã>: ask Rasa for the status of a tracking code."""
     bridge = _bridge(context)
-    chat_id = update.effective_chat.id
+    chat_id = _chat_id(update)
     code = " ".join(context.args or []).strip()
     if not code:
         await bridge.send_text(chat_id, texts.STATUS_USAGE)
@@ -77,15 +86,17 @@ async def on_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A citizen's text goes to Rasa; its replies come back rendered."""
     message = update.effective_message
-    await _bridge(context).converse(
-        update.effective_chat.id, message.text, _metadata(update, message_key=_message_key(update))
-    )
+    if message is None or message.text is None:  # filters.TEXT lets only text messages through
+        return
+    await _bridge(context).converse(_chat_id(update), message.text, _metadata(update, message_key=_message_key(update)))
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An inline-button press sends the button's payload to Rasa and closes the keyboard."""
     bridge = _bridge(context)
     query = update.callback_query
+    if query is None:  # CallbackQueryHandler passes only button presses
+        return
     await query.answer()
     chat = update.effective_chat
     if chat is None:
@@ -104,7 +115,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Photos, stickers, voice…: say that only text is understood."""
-    await _bridge(context).send_text(update.effective_chat.id, texts.TEXT_ONLY)
+    await _bridge(context).send_text(_chat_id(update), texts.TEXT_ONLY)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -115,7 +126,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _message_key(update: Update) -> str:
     message = update.effective_message
-    return f"{CHANNEL}:{update.effective_chat.id}:{message.message_id if message else update.update_id}"
+    return f"{CHANNEL}:{_chat_id(update)}:{message.message_id if message else update.update_id}"
 
 
 def register_handlers(application: Application) -> None:

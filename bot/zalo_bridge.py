@@ -31,7 +31,7 @@ from bot.rasa_client import BotMessage, RasaBadResponse, RasaClient, RasaUnavail
 from bot.render import menu_choice, numbered_menu, split_text
 from bot.retry import PendingMessage, RetryQueue, RetryWorker
 from bot.sqlite import connect
-from bot.zalo_client import ZaloSendError
+from bot.zalo_client import ZaloSendError, record_inbound
 from bot.zalo_config import ZaloConfig, build_zalo_client
 from bot.zalo_events import InvalidEvent, SignatureRecipe, ZaloEvent, check_fresh, dedupe_key, parse_event
 
@@ -115,6 +115,7 @@ class ZaloBridge:
         if self._stopped:
             return JSONResponse({"error": "shutting down"}, status_code=503)  # Zalo will retry
         if event.is_user_message and event.user_id:
+            record_inbound(self._conn, event.user_id, event.timestamp_ms)  # opens Zalo's 48-hour reply window
             self.start()
             assert self._events is not None
             self._events.put_nowait(event)

@@ -45,6 +45,12 @@ class ZaloConfig:
     retry_base_delay_s: float = 5.0
     retry_max_age_s: float = 2 * 86400
     max_body_bytes: int = 64 * 1024
+    # Notices: a free message only this long after the citizen's last message; beyond it, ZNS templates (by phone).
+    free_window_s: float = 48 * 3600
+    zns_base: str = "https://business.openapi.zalo.me"
+    # Approved ZNS template id per notice event ("accepted", "reassigned", "answered", "closed", "rejected"); an
+    # event without one is not sent beyond the window (the citizen checks with the tracking code).
+    zns_templates: dict[str, str] = field(default_factory=dict)
 
     @property
     def state_db(self) -> Path:
@@ -68,4 +74,4 @@ def build_zalo_client(config: ZaloConfig, http: httpx.AsyncClient) -> ZaloOAClie
         margin_s=config.refresh_margin_s,
         secret_header=config.secret_header,
     )
-    return ZaloOAClient(http, config.api_base, tokens, token_header=config.token_header)
+    return ZaloOAClient(http, config.api_base, tokens, token_header=config.token_header, zns_base=config.zns_base)

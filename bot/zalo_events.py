@@ -68,10 +68,16 @@ class ZaloEvent:
         return self.event_name.startswith("user_send_")
 
 
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """A nested object of the event, or an empty one when it is missing or not an object."""
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def parse_event(data: Mapping[str, Any]) -> ZaloEvent:
     """Pick the fields out of a decoded event; raises InvalidEvent when the essentials are missing."""
-    sender = data.get("sender") if isinstance(data.get("sender"), Mapping) else {}
-    message = data.get("message") if isinstance(data.get("message"), Mapping) else {}
+    sender = _section(data, "sender")
+    message = _section(data, "message")
     try:
         timestamp_ms = int(str(data.get("timestamp", "")))
     except ValueError as exc:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
+
+from nlp.files import async_file_lock, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +91,7 @@ class ZaloTokenManager:
         return state
 
     def _save(self, state: TokenState) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(self.path.suffix + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(asdict(state), fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps(asdict(state)), permissions=0o600)  # tokens: owner-only
 
     @property
     def expires_at(self) -> float:
@@ -117,13 +110,8 @@ class ZaloTokenManager:
     @contextlib.asynccontextmanager
     async def _file_lock(self) -> AsyncIterator[None]:
         """Exclusive lock shared with other processes using the same token file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(self.path.suffix + ".lock"), "a+") as fh:
-            await asyncio.to_thread(fcntl.flock, fh.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        async with async_file_lock(self.path.with_suffix(self.path.suffix + ".lock")):
+            yield
 
     async def access_token(self) -> str:
         """A token valid for at least `margin_s` more seconds (refreshing if needed)."""

@@ -286,6 +286,10 @@ class Accounts:
         except (VerificationError, InvalidHashError):
             return False
 
+    def locked_until(self, username: str) -> datetime | None:
+        """The end of the lock on this user name, or None when it may sign in (for the audit log's lockouts)."""
+        return self._locked_until(normalize_username(username)[:64], self.clock())
+
     def _locked_until(self, name: str, now: datetime) -> datetime | None:
         """When the name has failed too often within the window, the end of its lock."""
         policy = self.lockout

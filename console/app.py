@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -17,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from console.answering import retry_pending_deliveries
+from console.answering import notice_service
 from console.config import WebConfig
 from console.context import ConsoleContext
 from console.documents import MAX_FILES
@@ -136,14 +137,19 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
-async def _delivery_worker(ctx: ConsoleContext, every_s: float) -> None:
-    """Resend failed answers periodically, so a citizen's answer is never dropped because a channel was down."""
+async def _notice_worker(ctx: ConsoleContext, every_s: float) -> None:
+    """Send due notices (petitions/outbox.py) every `every_s`, and at once again while a pass fills a whole batch.
+
+    Claims are atomic, so several web processes may each run this loop: every notice still goes out once.
+    """
     while True:
         await asyncio.sleep(every_s)
         try:
-            await retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)
+            service = await run_in_threadpool(notice_service, ctx)
+            while sum((await service.run_once()).values()) >= service.outbox.policy.batch:
+                pass
         except Exception:  # keep the worker alive; the failure is logged and retried next pass
-            log.exception("delivery worker pass failed")
+            log.exception("notice worker pass failed")
 
 
 def create_console_app(config: WebConfig) -> Starlette:
@@ -184,7 +190,7 @@ def create_console_app(config: WebConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         task = None
         if config.deliverer is not None and config.delivery_retry_s > 0:
-            task = asyncio.create_task(_delivery_worker(ctx, config.delivery_retry_s))
+            task = asyncio.create_task(_notice_worker(ctx, config.delivery_retry_s))
         try:
             yield
         finally:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import sessionmaker
 
 from console.tables import AuditEntry, aware, utcnow
@@ -30,7 +30,12 @@ ACTION_LABELS = {
     "export": "Xuất CSV",
     "doc-add": "Thêm tài liệu",
     "doc-remove": "Gỡ tài liệu",
+    "login-failed": "Đăng nhập sai",
+    "login-blocked": "Đăng nhập khi tài khoản đang bị khóa",
+    "lockout": "Khóa tài khoản tạm thời",
 }
+# What the audit page's "failed logins" choice lists.
+LOGIN_FAILURES = ("login-failed", "login-blocked", "lockout")
 
 
 @dataclass(frozen=True)
@@ -72,16 +77,40 @@ class AuditLog:
                                    client=(client or "")[:64] or None))
 
     def entries(self, *, target: str | None = None, agency: str | None = None, limit: int = 200,
-                offset: int = 0) -> list[AuditRecord]:
-        """Newest first; `agency` keeps only entries about that agency's petitions (an operator's view)."""
-        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
-        if target is not None:
-            stmt = stmt.where(AuditEntry.target == target)
-        if agency is not None:
-            stmt = stmt.where(AuditEntry.agency == agency)
+                offset: int = 0, actor: str | None = None, actions: tuple[str, ...] = (),
+                since: datetime | None = None, until: datetime | None = None) -> list[AuditRecord]:
+        """Newest first, filtered and cut in SQL; `agency` keeps only entries about that agency's petitions (an
+        operator's view), `since`/`until` bound the time (until exclusive)."""
+        stmt = self._where(select(AuditEntry), target=target, agency=agency, actor=actor, actions=actions,
+                           since=since, until=until)
+        stmt = stmt.order_by(AuditEntry.id.desc()).limit(max(0, limit)).offset(max(0, offset))
         with self._sessions.begin() as session:
             return [
                 AuditRecord(r.id, aware(r.at), r.actor, r.action, r.target, r.agency, _load(r.before),
                             _load(r.after), r.client)
                 for r in session.scalars(stmt)
             ]
+
+    def count(self, *, target: str | None = None, agency: str | None = None, actor: str | None = None,
+              actions: tuple[str, ...] = (), since: datetime | None = None, until: datetime | None = None) -> int:
+        stmt = self._where(select(func.count(AuditEntry.id)), target=target, agency=agency, actor=actor,
+                           actions=actions, since=since, until=until)
+        with self._sessions.begin() as session:
+            return int(session.scalar(stmt) or 0)
+
+    @staticmethod
+    def _where(stmt: Select, *, target: str | None, agency: str | None, actor: str | None,
+               actions: tuple[str, ...], since: datetime | None, until: datetime | None) -> Select:
+        if target is not None:
+            stmt = stmt.where(AuditEntry.target == target)
+        if agency is not None:
+            stmt = stmt.where(AuditEntry.agency == agency)
+        if actor is not None:
+            stmt = stmt.where(AuditEntry.actor == actor)
+        if actions:
+            stmt = stmt.where(AuditEntry.action.in_(actions))
+        if since is not None:
+            stmt = stmt.where(AuditEntry.at >= since)
+        if until is not None:
+            stmt = stmt.where(AuditEntry.at < until)
+        return stmt

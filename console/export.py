@@ -9,9 +9,8 @@ console.
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from console.templating import vn_date, vn_datetime
 from petitions.store import PetitionRecord
@@ -29,15 +28,49 @@ def _cell(value: object) -> str:
     return _FORMULA.sub(lambda m: f"{m.group(1)}{m.group(2)}'", text)
 
 
-def petitions_csv(records: Iterable[PetitionRecord], agency_name: Callable[[str], str]) -> str:
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
+class _Line:
+    """A file-like sink that keeps the one CSV line just written."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
+def _row(r: PetitionRecord, agency_name: Callable[[str], str]) -> list[str]:
+    return [_cell(v) for v in (
+        r.code, vn_datetime(r.created_at), vn_date(r.due_date), "Có" if r.is_overdue() else "Không",
+        r.status_label, r.kind_label, agency_name(r.agency), r.topic, f"{r.confidence:.2f}",
+        r.commune_name or "", r.channel, r.text, vn_datetime(r.answered_at), r.answered_by or "", r.answer or "",
+    )]
+
+
+def csv_lines(records: Iterable[PetitionRecord], agency_name: Callable[[str], str]) -> Iterator[str]:
+    """The CSV one line at a time (the byte-order mark first), for a streamed download."""
+    line = _Line()
+    writer = csv.writer(line, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(HEADER)
-    for r in records:
-        writer.writerow([_cell(v) for v in (
-            r.code, vn_datetime(r.created_at), vn_date(r.due_date), "Có" if r.is_overdue() else "Không",
-            r.status_label, r.kind_label, agency_name(r.agency), r.topic, f"{r.confidence:.2f}",
-            r.commune_name or "", r.channel, r.text, vn_datetime(r.answered_at), r.answered_by or "", r.answer or "",
-        )])
-    return buffer.getvalue()
+    yield BOM + line.text
+    for record in records:
+        writer.writerow(_row(record, agency_name))
+        yield line.text
+
+
+def csv_chunks(records: Iterable[PetitionRecord], agency_name: Callable[[str], str], rows: int = 500
+               ) -> Iterator[bytes]:
+    """The CSV as UTF-8 pieces of `rows` lines: few enough pieces that sending them costs little, small enough
+    that a download of any length holds one piece in memory."""
+    piece: list[str] = []
+    for line in csv_lines(records, agency_name):
+        piece.append(line)
+        if len(piece) >= rows:
+            yield "".join(piece).encode("utf-8")
+            piece = []
+    if piece:
+        yield "".join(piece).encode("utf-8")
+
+
+def petitions_csv(records: Iterable[PetitionRecord], agency_name: Callable[[str], str]) -> str:
+    """The whole CSV as one string."""
+    return "".join(csv_lines(records, agency_name))

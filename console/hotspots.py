@@ -8,21 +8,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from nlp.text import fold
-from petitions.store import PetitionRecord
+from petitions.store import PetitionBrief, PetitionFilter, PetitionRecord
 
 WINDOW = timedelta(days=14)
 MIN_SIZE = 3
 LOOKBACK = timedelta(days=60)
+Item = PetitionRecord | PetitionBrief  # the overview groups briefs, a petition page full records
 
 
 @dataclass(frozen=True)
 class Hotspot:
     commune: str
     matter: str
-    records: tuple[PetitionRecord, ...]
+    records: tuple[Item, ...]
 
     @property
     def first(self) -> datetime:
@@ -33,16 +35,22 @@ class Hotspot:
         return self.records[-1].created_at
 
 
-def _key(record: PetitionRecord) -> tuple[str, str] | None:
-    commune = record.commune_code or (fold(record.commune_name) if record.commune_name else "")
+@lru_cache(maxsize=4096)
+def _folded(text: str) -> str:
+    """fold() of a topic or commune name; the same few dozen names recur across thousands of petitions."""
+    return fold(text)
+
+
+def _key(record: Item) -> tuple[str, str] | None:
+    commune = record.commune_code or (_folded(record.commune_name) if record.commune_name else "")
     if not commune:
         return None
-    return commune, fold(record.topic) if record.topic else record.agency
+    return commune, _folded(record.topic) if record.topic else record.agency
 
 
-def _groups(records: list[PetitionRecord]) -> list[Hotspot]:
+def _groups(records: list[Item]) -> list[Hotspot]:
     """Runs of at least MIN_SIZE petitions with one key whose creation times fit in WINDOW."""
-    by_key: dict[tuple[str, str], list[PetitionRecord]] = defaultdict(list)
+    by_key: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for r in records:
         key = _key(r)
         if key is not None:
@@ -50,7 +58,7 @@ def _groups(records: list[PetitionRecord]) -> list[Hotspot]:
     found = []
     for items in by_key.values():
         items.sort(key=lambda r: (r.created_at, r.id))
-        best: list[PetitionRecord] = []
+        best: list[Item] = []
         start = 0
         for end in range(len(items)):
             while items[end].created_at - items[start].created_at > WINDOW:
@@ -66,7 +74,7 @@ def _groups(records: list[PetitionRecord]) -> list[Hotspot]:
 
 def current_hotspots(store: Any, today: date) -> list[Hotspot]:
     since = datetime(today.year, today.month, today.day, tzinfo=UTC) - LOOKBACK
-    return _groups(store.recent(since))
+    return _groups(store.recent_brief(since))
 
 
 def cluster_of(store: Any, record: PetitionRecord) -> list[PetitionRecord]:
@@ -74,7 +82,8 @@ def cluster_of(store: Any, record: PetitionRecord) -> list[PetitionRecord]:
     key = _key(record)
     if key is None:
         return []
-    around = store.recent(record.created_at - WINDOW, until=record.created_at + WINDOW)
+    around = store.recent(record.created_at - WINDOW, until=record.created_at + WINDOW,
+                          filters=PetitionFilter(commune=key[0]))
     same = [r for r in around if _key(r) == key]
     if len(same) < MIN_SIZE:
         return []

@@ -1,4 +1,5 @@
-"""The petition queue: filters read from the query string, the operator's agency scope, sorting by due date.
+"""The petition queue: filters read from the query string and the operator's agency scope. The store sorts and
+cuts the pages in SQL (`petitions.store.queue_order`: due date first), so any queue length costs one page's work.
 
 The scope is applied here, in the one function that turns a request's filters into a store filter, so the queue,
 the counts, the charts and the CSV export cannot disagree about what an operator may see.
@@ -15,8 +16,6 @@ from petitions.models import KIND_LABELS, OPEN_STATUSES, STATUS_LABELS
 from petitions.store import PetitionFilter, PetitionRecord, vn_today
 
 PAGE_SIZE = 50
-FETCH_CHUNK = 1000
-MAX_ROWS = 20000  # export cap; a queue this long needs filters, not scrolling
 OPEN = "mo"
 ALL = "tat-ca"
 STATUS_CHOICES = {OPEN: "Đang mở (chưa trả lời)", ALL: "Tất cả", **STATUS_LABELS}
@@ -39,6 +38,7 @@ class QueueQuery:
     commune: str = ""
     kind: str = ""
     overdue: bool = False
+    triage: bool = False
     date_from: date | None = None
     date_to: date | None = None
     q: str = ""
@@ -62,6 +62,7 @@ class QueueQuery:
             commune=(params.get("commune") or "").strip()[:200],
             kind=kind,
             overdue=params.get("overdue") in ("1", "on", "true"),
+            triage=params.get("triage") in ("1", "on", "true"),
             date_from=_date(params.get("from")),
             date_to=_date(params.get("to")),
             q=(params.get("q") or "").strip()[:MAX_SEARCH],
@@ -77,6 +78,7 @@ class QueueQuery:
             "commune": query.commune,
             "kind": query.kind,
             "overdue": "1" if query.overdue else "",
+            "triage": "1" if query.triage else "",
             "from": query.date_from.isoformat() if query.date_from else "",
             "to": query.date_to.isoformat() if query.date_to else "",
             "q": query.q,
@@ -99,7 +101,8 @@ class QueueQuery:
             commune = account.commune or commune
         return PetitionFilter(
             status=status, agency=agency, commune=commune, kind=self.kind or None,
-            overdue=True if self.overdue else None, created_from=self.date_from, created_to=self.date_to,
+            overdue=True if self.overdue else None, triage=True if self.triage else None,
+            created_from=self.date_from, created_to=self.date_to,
             text=self.q or None, today=today,
         )
 
@@ -111,23 +114,6 @@ def scope_filter(account: Account, **fields: Any) -> PetitionFilter:
         if account.commune:
             fields["commune"] = account.commune
     return PetitionFilter(**fields)
-
-
-def due_key(record: PetitionRecord) -> tuple[Any, ...]:
-    """Open petitions by due date (earliest first), undated after them, closed ones last; then oldest first."""
-    return (not record.is_open, record.due_date is None, record.due_date or date.max, record.created_at, record.id)
-
-
-def all_matching(store: Any, f: PetitionFilter, cap: int = MAX_ROWS) -> list[PetitionRecord]:
-    """Every record matching the filter (up to `cap`), sorted by due date."""
-    rows: list[PetitionRecord] = []
-    while len(rows) < cap:
-        chunk = store.list(f, limit=min(FETCH_CHUNK, cap - len(rows)), offset=len(rows), newest_first=False)
-        rows.extend(chunk)
-        if len(chunk) < FETCH_CHUNK:
-            break
-    rows.sort(key=due_key)
-    return rows
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,11 @@ def console_routes(ctx: ConsoleContext, templates: Jinja2Templates) -> list[Base
     documents = DocumentViews(ctx, templates)
     audit = AuditViews(ctx, templates)
 
+    # The header names the account's agency and commune on every page; looked up when a page is drawn, so building
+    # the app still reads no data file.
+    templates.env.globals.update(agency_label=lambda code: ctx.agencies.name(code),
+                                 commune_label=lambda code: _commune_label(ctx, code))
+
     def g(handler: Handler, *, admin: bool = False) -> Handler:
         return guarded(ctx, handler, admin=admin)
 
@@ -45,9 +50,11 @@ def console_routes(ctx: ConsoleContext, templates: Jinja2Templates) -> list[Base
         Route("/", g(queue.page), methods=["GET"], name="console_queue"),
         Route("/export.csv", g(queue.export), methods=["GET"], name="console_export"),
         Route("/overview", g(overview.page), methods=["GET"], name="console_overview"),
+        Route("/routing-corrections.jsonl", g(overview.corrections, admin=True), methods=["GET"]),
         Route("/p/{code}", g(petition.page), methods=["GET"], name="console_petition"),
         Route("/p/{code}/accept", g(petition.accept), methods=["POST"]),
         Route("/p/{code}/reassign", g(petition.reassign), methods=["POST"]),
+        Route("/p/{code}/confirm-agency", g(petition.confirm_agency), methods=["POST"]),
         Route("/p/{code}/answer", g(petition.answer), methods=["POST"]),
         Route("/p/{code}/deliver", g(petition.deliver), methods=["POST"]),
         Route("/p/{code}/close", g(petition.close), methods=["POST"]),
@@ -56,9 +63,15 @@ def console_routes(ctx: ConsoleContext, templates: Jinja2Templates) -> list[Base
         Route("/documents", g(documents.page), methods=["GET"], name="console_documents"),
         Route("/documents", g(documents.upload, admin=True), methods=["POST"]),
         Route("/documents/jobs/{job_id}", g(documents.job), methods=["GET"]),
+        Route("/documents/{doc_id}/remove", g(documents.confirm_remove, admin=True), methods=["GET"]),
         Route("/documents/{doc_id}/remove", g(documents.remove, admin=True), methods=["POST"]),
         Route("/audit", g(audit.page, admin=True), methods=["GET"], name="console_audit"),
     ]
+
+
+def _commune_label(ctx: ConsoleContext, code: str) -> str:
+    commune = ctx.communes.get(code) if ctx.communes is not None else None
+    return commune.full_name if commune else code
 
 
 def error_handlers(templates: Jinja2Templates) -> dict[type[Exception], Callable[..., Awaitable[Response]]]:

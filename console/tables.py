@@ -1,7 +1,8 @@
 """The console's own tables (accounts, sessions, login attempts, audit log), beside the petitions store's tables.
 
-They have their own metadata so the petitions migrations never see them; `create_schema` makes them when missing
-(idempotent), which is all these append-mostly tables need. Every name starts with "console_".
+They have their own metadata, apart from the petitions models, but the petitions store's Alembic migrations create
+and change them (petitions/migrations/versions/0006_console_tables.py); tests/test_console_schema.py checks that the
+two never drift apart. Every name starts with "console_".
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class LoginAttempt(ConsoleBase):
     __table_args__ = (
         Index("ix_console_login_attempt_username_at", "username", "at"),
         Index("ix_console_login_attempt_client_at", "client", "at"),
+        Index("ix_console_login_attempt_ok_at", "ok", "at"),  # the audit page's failed logins
     )
 
 
@@ -77,10 +79,15 @@ class AuditEntry(ConsoleBase):
     after: Mapped[str | None] = mapped_column(Text)
     client: Mapped[str | None] = mapped_column(String(64))
 
+    __table_args__ = (Index("ix_console_audit_action_at", "action", "at"),)
+
 
 def create_schema(engine: Engine) -> None:
-    """Create the console tables that do not exist yet."""
-    ConsoleBase.metadata.create_all(engine)
+    """Bring the console tables up to date: they are part of the petitions store's migrations (revision 0006),
+    which also upgrade a database whose console tables an older version made with `create_all`."""
+    from petitions.migrations import upgrade
+
+    upgrade(engine)
 
 
 def utcnow() -> datetime:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from console.security import CSRF_FIELD
-from petitions.models import STATUS_LABELS
+from petitions.models import KIND_LABELS, STATUS_LABELS
 
 VN_TZ = timezone(timedelta(hours=7), "ICT")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -53,8 +53,28 @@ AUDIT_FIELDS = {
     "title": "Tài liệu",
     "passages": "Số đoạn",
     "state": "Kết quả",
+    "until": "Khóa đến",
 }
-SYSTEM_ACTORS = {"he-thong": "Hệ thống"}
+SYSTEM_ACTORS = {"he-thong": "Hệ thống", "nguoi-dan": "Người dân"}
+
+
+# The queue's query-string keys, as an export's audit entry names them.
+FILTER_LABELS = {"status": "Trạng thái", "agency": "Cơ quan", "commune": "Xã/phường", "kind": "Loại",
+                 "overdue": "Chỉ hồ sơ quá hạn", "triage": "Chỉ hồ sơ chờ phân loại", "from": "Từ ngày",
+                 "to": "Đến ngày", "q": "Tìm"}
+STATUS_FILTER_LABELS = {"mo": "Đang mở", "tat-ca": "Tất cả", **STATUS_LABELS}
+
+
+def _filter_value(key: str, value: Any, agency_name: Any) -> str:
+    if key == "status":
+        return STATUS_FILTER_LABELS.get(value, value)
+    if key == "kind":
+        return KIND_LABELS.get(value, value)
+    if key == "agency" and agency_name is not None:
+        return agency_name(value)
+    if key == "overdue":
+        return "có"
+    return str(value)
 
 
 def audit_fields(values: dict[str, Any] | None, agency_name: Any = None) -> list[tuple[str, str]]:
@@ -72,7 +92,8 @@ def audit_fields(values: dict[str, Any] | None, agency_name: Any = None) -> list
         elif key == "ok":
             value = "thành công" if value else "không thành công"
         elif key == "filters" and isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "không"
+            value = "; ".join(f"{FILTER_LABELS.get(k, k)}: {_filter_value(k, v, agency_name)}"
+                              for k, v in value.items()) or "không"
         shown.append((AUDIT_FIELDS.get(key, key), str(value)))
     return shown
 
@@ -86,6 +107,8 @@ def audit_target(target: str) -> str:
         return f"Tài liệu {rest}"
     if target == "queue":
         return "Danh sách hồ sơ"
+    if target == "routing-corrections":
+        return "Dữ liệu sửa định tuyến"
     return target
 
 

@@ -1,25 +1,43 @@
-"""The web chat page: lets anyone try the assistant in a browser.
+"""The web chat page: lets anyone try the assistant in a browser, and hear back from the operators there.
 
 The browser talks only to this app, which forwards each message to Rasa's REST channel on 127.0.0.1; Rasa is never
-exposed. Each browser gets an anonymous sender id in a signed session cookie, and nothing else: the conversation
-shown by the no-JavaScript page is kept in this process (`ChatHistory`), so the cookie carries no message and stays
-small. Turns are rate-limited per chat and per client address (bot/throttle.py).
+exposed. Each browser gets an anonymous chat id ("web:<hex>") in the signed session cookie, and nothing else: the
+conversation lives in the petitions database (bot/chat_log.py), so a reload or a restart shows it again and an
+operator's answer, written there by the delivery worker of any process, reaches the open page through a server-sent
+events stream on the same address ("/" asked for `text/event-stream`). A cookie that is forged, expired, from another
+deployment or of an ended chat is simply not recognised: the browser starts a fresh chat. Turns are rate-limited per
+chat and per client address (bot/throttle.py).
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import threading
-from collections import OrderedDict
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.templating import Jinja2Templates
 
+from bot.chat_log import (
+    ChatEnded,
+    ChatLine,
+    ChatLog,
+    ChatLogConfig,
+    NewLine,
+    clean_buttons,
+    open_chat_log,
+    valid_sender,
+)
 from bot.jsonbody import BadJson, load_json_object
 from bot.throttle import RateLimiter, Window, limiter_or_none
 from console.config import WebConfig
@@ -28,6 +46,7 @@ from console.security import client_of
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 5000
+MAX_LABEL_CHARS = 120
 NO_REPLY_TEXT = ("Xin lỗi, hệ thống chưa xử lý được tin nhắn vừa rồi do sự cố kỹ thuật. "
                  "Bạn vui lòng gửi lại tin nhắn đó sau ít phút.")
 RASA_DOWN_TEXT = "Xin lỗi, hệ thống đang bận hoặc tạm gián đoạn. Bạn vui lòng thử lại sau ít phút."
@@ -36,37 +55,13 @@ EMPTY_TEXT = "Bạn vui lòng nhập nội dung tin nhắn."
 BAD_INPUT_TEXT = "Dữ liệu gửi lên không hợp lệ."
 SLOW_DOWN_TEXT = ("Bạn đang gửi tin nhắn nhanh hơn mức hệ thống cho phép. "
                   "Bạn vui lòng chờ khoảng một phút rồi gửi tiếp.")
-HISTORY_TURNS = 6
-HISTORY_CHARS = 400
+# The no-JavaScript page gets a refused message back as a code in its address (never the message itself).
+FORM_PROBLEMS = {"empty": EMPTY_TEXT, "long": TOO_LONG_TEXT, "slow": SLOW_DOWN_TEXT}
+SESSION_KEY = "chat_sender"
 
 
-class ChatHistory:
-    """The last few lines of each chat for the no-JavaScript page, in memory, bounded in chats and lines."""
-
-    def __init__(self, max_chats: int = 5000) -> None:
-        self._chats: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
-        self._max = max_chats
-        self._lock = threading.Lock()
-
-    def get(self, sender: str | None) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self._chats.get(sender or "", []))
-
-    def add(self, sender: str, *lines: dict[str, Any]) -> None:
-        with self._lock:
-            kept = self._chats.pop(sender, [])
-            kept.extend(dict(line, text=str(line.get("text", ""))[:HISTORY_CHARS]) for line in lines)
-            self._chats[sender] = kept[-HISTORY_TURNS:]
-            while len(self._chats) > self._max:
-                self._chats.popitem(last=False)
-
-
-def _sender(request: Request) -> str:
-    sender = request.session.get("chat_sender")
-    if not sender:
-        sender = f"web:{secrets.token_hex(8)}"
-        request.session["chat_sender"] = sender
-    return sender
+def _new_sender() -> str:
+    return f"web:{secrets.token_hex(8)}"
 
 
 async def forward_to_rasa(rasa_url: str, sender: str, text: str,
@@ -88,12 +83,18 @@ async def forward_to_rasa(rasa_url: str, sender: str, text: str,
     return replies
 
 
-def _check(text: Any) -> str | None:
+def _problem(text: Any) -> str | None:
+    """The key of FORM_PROBLEMS that refuses this message, or None."""
     if not isinstance(text, str) or not text.strip():
-        return EMPTY_TEXT
+        return "empty"
     if len(text) > MAX_MESSAGE_CHARS:
-        return TOO_LONG_TEXT
+        return "long"
     return None
+
+
+def _label(label: Any, text: str) -> str:
+    """What the citizen's line shows: the title of the button pressed, else what they typed."""
+    return label.strip()[:MAX_LABEL_CHARS] if isinstance(label, str) and label.strip() else text
 
 
 class ChatGate:
@@ -122,19 +123,165 @@ class ChatGate:
         return hmac.new(self._key, client.encode(), hashlib.sha256).hexdigest()[:24] if client else ""
 
 
+class StreamSlots:
+    """Open live streams per chat in this process: a few tabs are fine, a script opening hundreds is not."""
+
+    def __init__(self, per_chat: int) -> None:
+        self.per_chat = per_chat
+        self._open: Counter[str] = Counter()
+
+    def take(self, sender: str) -> bool:
+        if self._open[sender] >= self.per_chat:
+            return False
+        self._open[sender] += 1
+        return True
+
+    def give_back(self, sender: str) -> None:
+        self._open[sender] -= 1
+        if self._open[sender] <= 0:
+            del self._open[sender]
+
+
+class ChatMemory:
+    """The chat log opened on first use (building the app connects nothing), and the chat identity of a request."""
+
+    def __init__(self, config: WebConfig, chat_config: ChatLogConfig) -> None:
+        self._config = config
+        self._chat_config = chat_config
+        self._log: ChatLog | None = None
+        self._lock = threading.Lock()
+
+    def chat_log(self) -> ChatLog:
+        with self._lock:
+            if self._log is None:
+                store = self._config.petition_store
+                if store is not None:
+                    store.migrate()
+                    self._log = ChatLog(store.engine, self._chat_config)
+                else:
+                    if not self._config.database_url:
+                        log.warning("no database configured: the web chat's history lives in memory only")
+                    self._log = open_chat_log(self._config.database_url, self._chat_config)
+            return self._log
+
+    def known(self, request: Request) -> str | None:
+        """The request's chat id if the cookie names a live chat; None for a new browser or an ended chat."""
+        sender = request.session.get(SESSION_KEY)
+        if not valid_sender(sender):
+            return None
+        try:
+            if self.chat_log().is_ended(sender):
+                return None
+        except SQLAlchemyError as exc:
+            log.error("web chat history unavailable: %s", type(exc).__name__)
+        return sender
+
+    def sender(self, request: Request) -> str:
+        """The request's chat id, a fresh one (set in the cookie) when it has none that is usable."""
+        sender = self.known(request)
+        if sender is None:
+            sender = _new_sender()
+            request.session[SESSION_KEY] = sender
+        return sender
+
+    def history(self, sender: str | None) -> list[ChatLine]:
+        if sender is None:
+            return []
+        try:
+            chat_log = self.chat_log()
+            chat_log.purge_if_due()
+            return chat_log.lines(sender)
+        except SQLAlchemyError as exc:
+            log.error("web chat history unavailable: %s", type(exc).__name__)
+            return []
+
+    def record(self, sender: str, shown: str, replies: list[dict[str, Any]]) -> list[ChatLine]:
+        """Store one turn: the citizen's line and the bot's replies. A database failure loses the memory of the
+        turn, not the turn: the replies still go back to the page."""
+        lines = [NewLine("user", shown)] + [
+            NewLine("bot", str(r.get("text") or ""), clean_buttons(r.get("buttons"))) for r in replies
+            if r.get("text") or r.get("buttons")]
+        try:
+            return self.chat_log().append(sender, *lines)
+        except (SQLAlchemyError, ChatEnded) as exc:
+            log.error("web chat turn not stored: %s", type(exc).__name__)
+            return []
+
+    def end(self, request: Request) -> None:
+        sender = request.session.pop(SESSION_KEY, None)
+        if valid_sender(sender):
+            self.chat_log().end(sender)
+
+
+def _after(request: Request) -> int:
+    """The last line id the page has: the stream's Last-Event-ID on reconnects, else `?after=`."""
+    values = (request.headers.get("last-event-id", ""), request.query_params.get("after", ""))
+    return max((int(v) for v in values if v.isdigit() and len(v) < 19), default=0)
+
+
 def make_routes(templates: Jinja2Templates, config: WebConfig) -> dict[str, Any]:
     rasa_url = config.rasa_url
     gate = ChatGate(config)
-    histories = ChatHistory()
+    chat_config = config.extra.get("webchat") or ChatLogConfig()
+    memory = ChatMemory(config, chat_config)
+    slots = StreamSlots(chat_config.streams_per_chat)
 
     def metadata(request: Request) -> dict[str, Any]:
         key = gate.client_key(client_of(request))
         return {"client_key": key} if key else {}
 
+    async def turn(request: Request, text: str, shown: str) -> tuple[list[dict[str, Any]], list[ChatLine]] | None:
+        """Forward one message and remember it; None when the rate limit refuses it."""
+        sender = await run_in_threadpool(memory.sender, request)
+        if not gate.allows(sender, client_of(request)):
+            return None
+        replies = await forward_to_rasa(rasa_url, sender, text, metadata(request))
+        lines = await run_in_threadpool(memory.record, sender, shown, replies)
+        return replies, lines
+
     async def chat_page(request: Request) -> Response:
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return await chat_stream(request)
         request.session.pop("chat_history", None)  # cookies of older versions carried the conversation
-        history = histories.get(request.session.get("chat_sender"))
-        return templates.TemplateResponse(request, "chat.html", {"history": history})
+        sender = await run_in_threadpool(memory.known, request)
+        history = await run_in_threadpool(memory.history, sender)
+        problem = FORM_PROBLEMS.get(request.query_params.get("e", ""))
+        return templates.TemplateResponse(request, "chat.html", {
+            "history": history, "last_id": history[-1].id if history else 0, "problem": problem})
+
+    async def chat_stream(request: Request) -> Response:
+        """New lines of this chat as server-sent events, until `stream_seconds` pass (the page then reconnects)."""
+        sender = await run_in_threadpool(memory.known, request)
+        if sender is None:
+            return Response(status_code=204)  # nothing to follow yet; EventSource stops on 204
+        if not slots.take(sender):
+            log.warning("web chat stream refused: too many open streams for one chat")
+            return Response(status_code=429, headers={"Retry-After": "30"})
+        chat_log = await run_in_threadpool(memory.chat_log)
+        cursor = _after(request)
+
+        async def events() -> AsyncIterator[str]:
+            nonlocal cursor
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + chat_config.stream_seconds
+            try:
+                yield f"retry: {int(chat_config.stream_poll_s * 2000)}\n\n"
+                while loop.time() < deadline:
+                    try:
+                        lines = await run_in_threadpool(chat_log.lines, sender, after=cursor, limit=50)
+                    except SQLAlchemyError as exc:
+                        log.error("web chat stream: history unavailable: %s", type(exc).__name__)
+                        return
+                    for line in lines:
+                        cursor = line.id
+                        yield f"id: {line.id}\ndata: {json.dumps(line.as_json(), ensure_ascii=False)}\n\n"
+                    if not lines:
+                        await asyncio.sleep(max(0.0, min(chat_config.stream_poll_s, deadline - loop.time())))
+            finally:
+                slots.give_back(sender)
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
     async def chat_api(request: Request) -> Response:
         try:
@@ -143,30 +290,32 @@ def make_routes(templates: Jinja2Templates, config: WebConfig) -> dict[str, Any]
             log.info("web chat: refused a request body (%s)", exc)
             return JSONResponse({"error": BAD_INPUT_TEXT}, status_code=400)
         text = body.get("message")
-        problem = _check(text)
+        problem = _problem(text)
         if problem:
-            return JSONResponse({"error": problem}, status_code=400)
-        sender = _sender(request)
-        if not gate.allows(sender, client_of(request)):
+            return JSONResponse({"error": FORM_PROBLEMS[problem]}, status_code=400)
+        text = str(text).strip()
+        done = await turn(request, text, _label(body.get("label"), text))
+        if done is None:
             return JSONResponse({"error": SLOW_DOWN_TEXT}, status_code=429, headers={"Retry-After": "60"})
-        replies = await forward_to_rasa(rasa_url, sender, text.strip(), metadata(request))
-        return JSONResponse({"replies": replies})
+        replies, lines = done
+        return JSONResponse({"replies": replies, "lines": [line.as_json() for line in lines]})
 
     async def chat_form(request: Request) -> Response:
-        """The same chat without JavaScript: post a form, get the page back with the conversation."""
+        """The same chat without JavaScript: post a form, get the page back with the conversation. The form's
+        "Xóa cuộc trò chuyện" button ends the chat: its lines are deleted and the browser gets a new id."""
         form = await request.form()
+        if form.get("action") == "clear":
+            await run_in_threadpool(memory.end, request)
+            return RedirectResponse("/", status_code=303)
         text = form.get("message")
-        sender = _sender(request)
-        problem = _check(text)
+        problem = _problem(text)
         if problem:
-            histories.add(sender, {"who": "bot", "text": problem})
-        elif not gate.allows(sender, client_of(request)):
-            histories.add(sender, {"who": "bot", "text": SLOW_DOWN_TEXT})
-        else:
-            lines: list[dict[str, Any]] = [{"who": "user", "text": str(text).strip()}]
-            for reply in await forward_to_rasa(rasa_url, sender, str(text).strip(), metadata(request)):
-                lines.append({"who": "bot", "text": reply.get("text", ""), "buttons": reply.get("buttons", [])})
-            histories.add(sender, *lines)
+            return RedirectResponse(f"/?e={problem}#cuoi", status_code=303)
+        text = str(text).strip()
+        if await turn(request, text, _label(form.get("label"), text)) is None:
+            return RedirectResponse("/?e=slow#cuoi", status_code=303)
         return RedirectResponse("/#cuoi", status_code=303)
 
-    return {"page": chat_page, "api": chat_api, "form": chat_form}
+    routes: dict[str, Callable[..., Any]] = {
+        "page": chat_page, "api": chat_api, "form": chat_form, "stream": chat_stream}
+    return routes

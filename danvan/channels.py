@@ -36,11 +36,15 @@ def zalo_config(settings: Settings) -> Any:
         signature_recipe=settings.zalo_signature_recipe,
         signature_prefix=settings.zalo_signature_prefix,
         max_event_age_s=float(settings.zalo_max_event_age_s),
+        free_window_s=float(settings.zalo_free_window_s),
+        zns_base=settings.zalo_zns_base,
+        zns_templates=settings.zalo_zns_templates,
     )
 
 
 def build_deliverer(settings: Settings) -> Any:
-    """The outbound sender operators' answers go through, for every configured channel."""
+    """The outbound sender notices go through, for every configured channel; the web chat's always."""
+    from bot.chat_log import WebChatSender, chat_log_config
     from bot.delivery import TelegramDeliveryConfig
     from bot.delivery import build_deliverer as _build
 
@@ -49,4 +53,5 @@ def build_deliverer(settings: Settings) -> Any:
         telegram = TelegramDeliveryConfig(token=settings.telegram_bot_token.get_secret_value(),
                                           base_url=settings.telegram_base_url)
     zalo = zalo_config(settings) if settings.zalo_enabled else None
-    return _build(telegram=telegram, zalo=zalo)
+    web = WebChatSender.for_database(settings.petitions_url, chat_log_config(settings))
+    return _build(telegram=telegram, zalo=zalo, extra=[web])

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "danvan.commands.index",
     "danvan.commands.route",
     "danvan.commands.eval",
+    "danvan.commands.tune",
     "danvan.commands.user",
     "danvan.commands.tracker",
     "danvan.commands.partner",

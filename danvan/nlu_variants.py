@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from nlp.files import write_atomically
 from nlp.text import strip_diacritics
 
 log = logging.getLogger(__name__)
@@ -94,9 +95,6 @@ def write_variants(root: Path) -> Path:
     text = render(fold_variants(read_intent_examples(data_dir)))
     if out.exists() and out.read_text(encoding="utf-8") == text:
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    write_atomically(out, text)  # `rasa train` in another process may be reading it
     log.info("Wrote %s", out.relative_to(root))
     return out

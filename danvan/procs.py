@@ -252,6 +252,9 @@ class Supervisor:
                 self.stop(name)
             for pid in list(self._watchdogs):  # watchdogs of children replaced by a restart
                 _end_watchdog(self._watchdogs.pop(pid))
+            for pump in self._pumps:  # children's last lines reach the output before its owner closes it
+                pump.join(timeout=2.0)
+            self._pumps = [pump for pump in self._pumps if pump.is_alive()]
         finally:
             for sig, handler in held.items():
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)

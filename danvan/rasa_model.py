@@ -6,13 +6,14 @@ so a second `make run` or `make test` finds it and skips the minute-long trainin
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import os
 import subprocess
 import time
 from pathlib import Path
+
+from nlp.files import file_lock
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,7 @@ def ensure_trained(root: Path, models_dir: Path, rasa_python: Path) -> Path:
     if model.exists():
         log.info("Rasa model %s is up to date; not retraining", model.name)
         return model
-    with open(models_dir / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with file_lock(models_dir / ".train.lock"):
         if model.exists():
             return model
         log.info("Training Rasa model %s (inputs changed)", model.name)

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from petitions.codes import AGENCY_CODE
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
 
     # Knowledge
     ann_threshold: int = 20000
+    # Tuned numbers of retrieval, answers and the router, written by `danvan tune`; the abstention fit must match it.
+    tuning_file: Path = Field(default=PROJECT_ROOT / "knowledge" / "data" / "tuning.yml")
 
     # Petitions
     routing_table: Path = Field(default=PROJECT_ROOT / "petitions" / "data" / "agencies.yml")
@@ -88,6 +92,48 @@ class Settings(BaseSettings):
     chat_turns_per_minute: int = Field(default=20, ge=0)
     chat_turns_per_minute_per_address: int = Field(default=120, ge=0)
     petitions_per_hour: int = Field(default=5, ge=0)
+
+    # --- Web chat memory and live updates (issue 14; bot/chat_log.py) ---
+    # Lines kept per web chat (oldest dropped), longest line kept (characters; longer bot texts are split), seconds
+    # between the live stream's checks for new lines, seconds before a stream ends (the page reconnects), and open
+    # streams allowed per chat (tabs) in one web process. History older than DANVAN_TRACKER_RETENTION_DAYS is purged.
+    chat_history_lines: int = Field(default=200, ge=1)
+    chat_line_chars: int = Field(default=5000, ge=100)
+    chat_stream_poll_s: float = Field(default=1.0, gt=0)
+    chat_stream_seconds: float = Field(default=8.0, gt=0)
+    chat_streams_per_chat: int = Field(default=3, ge=1)
+
+    # --- Notices to citizens (issue 14; petitions/outbox.py, console/answering.py, bot/delivery.py) ---
+    # Seconds between passes of the outbox worker; first retry delay, doubling up to the cap; tries before
+    # "undeliverable"; how long a worker's claim lasts before another may take the notice; notices per pass; texts.
+    outbox_poll_s: float = Field(default=5.0, gt=0)
+    outbox_backoff_base_s: float = Field(default=30.0, gt=0)
+    outbox_backoff_max_s: float = Field(default=21600.0, gt=0)
+    outbox_max_attempts: int = Field(default=16, ge=1)
+    outbox_lease_s: float = Field(default=300.0, gt=0)
+    outbox_batch: int = Field(default=20, ge=1)
+    notices_file: Path = Field(default=PROJECT_ROOT / "petitions" / "data" / "notices.yml")
+    # Zalo: free messages only within this many seconds of the citizen's last message; beyond it, approved ZNS
+    # templates (to the phone given at filing), one per event; an event without a template is not sent then.
+    zalo_free_window_s: int = Field(default=48 * 3600, ge=0)
+    zalo_zns_base: str = "https://business.openapi.zalo.me"
+    zalo_zns_template_accepted: str = ""
+    zalo_zns_template_reassigned: str = ""
+    zalo_zns_template_answered: str = ""
+    zalo_zns_template_closed: str = ""
+    zalo_zns_template_rejected: str = ""
+
+    @property
+    def zalo_zns_templates(self) -> dict[str, str]:
+        """Notice event -> approved ZNS template id, for the events that have one."""
+        events = ("accepted", "reassigned", "answered", "closed", "rejected")
+        return {e: t for e in events if (t := getattr(self, f"zalo_zns_template_{e}").strip())}
+
+    # --- Triage of low-confidence routing (issue 14 part 6; petitions/service.py) ---
+    # The agency whose operators classify petitions the router cannot place with confidence (below its
+    # cross-validated threshold); the citizen is told the petition is being classified until they confirm it.
+    # Empty: the routing table's own `fallback` queue (chua-phan-loai), so there is one triage queue, not two.
+    triage_agency: str = Field(default="", pattern=rf"^(?:{AGENCY_CODE})?$")
 
     @property
     def petitions_url(self) -> str:

@@ -7,8 +7,8 @@ trước ngày nào?") matches the right document. So a question first passes ga
 none of them mentions, it is declined — and then the model combines the dense similarity (raw, and above the
 question's background) with how much of the question's own wording (syllables and bigrams, everyday words counted
 through the thesaurus) the top passages contain and whether the lexical and dense views agree. Its weights are fitted by
-`python -m knowledge.calibrate` on questions written for calibration (knowledge/data/calibration.jsonl), never on
-the evaluation sets, and stored per retrieval system in knowledge/data/abstention.json.
+`danvan tune` (knowledge/tune.py, knowledge/calibrate.py) on the committed questions under the current retrieval
+tuning, and stored per retrieval system in knowledge/data/abstention.json with the tuning file's hash.
 """
 from __future__ import annotations
 
@@ -69,18 +69,26 @@ class LogisticRule:
 class Abstention:
     """One rule per retrieval system (the fused system and the single-view baselines are judged alike)."""
 
-    def __init__(self, rules: dict[str, LogisticRule], meta: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, rules: dict[str, LogisticRule], meta: dict[str, object] | None = None, source: str = "in memory"
+    ) -> None:
+        """`meta["tuning"]` is the SHA-256 of the tuning file the rules were fitted under (knowledge/tuning.py)."""
         self.rules = rules
         self.meta = meta or {}
+        self.source = source
 
     @classmethod
     def load(cls, path: Path = DEFAULT_PATH) -> Abstention:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls({k: LogisticRule.from_dict(v) for k, v in data["systems"].items()}, data.get("meta", {}))
+        rules = {k: LogisticRule.from_dict(v) for k, v in data["systems"].items()}
+        return cls(rules, data.get("meta", {}), source=str(path))
+
+    def to_json(self) -> str:
+        data = {"meta": self.meta, "systems": {k: r.to_dict() for k, r in self.rules.items()}}
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
     def save(self, path: Path = DEFAULT_PATH) -> None:
-        data = {"meta": self.meta, "systems": {k: r.to_dict() for k, r in self.rules.items()}}
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        path.write_text(self.to_json(), encoding="utf-8")
 
     def probability(self, system: str, feats: dict[str, float]) -> float:
         return self.rules[system].probability(feats)

@@ -10,31 +10,35 @@ field read from, a passage it cites; the whole passage travels beside the reply 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.answertype import PERSON, AnswerTypes
 from knowledge.blocks import office, parse_addressees, parse_header, parse_signature
 from knowledge.citation import place_name, short_issuer, short_name, source_line
 from knowledge.collection import Collection
+from knowledge.duties import NamedAgency, covering_line, named_agency, names_document
 from knowledge.models import DocInfo, Passage
 from knowledge.paragraphs import is_caps, split_glued_heading
-from knowledge.questionform import Form, question_form
+from knowledge.questionform import Form, load_cues, load_quote_names, load_reference_words, question_form
+from knowledge.quoting import NamedQuote, clean_quote, named_quotes
 from knowledge.terms import STOPWORDS_FOLDED, content_syllables
+from knowledge.tuning import AnswerTuning
 from nlp.text import folded_syllables
 
 MAX_FACT_CHARS = 360  # the fact part of a reply; the full passage is behind "Xem nguyên văn"
 CANDIDATE_PASSAGES = 3  # passages whose sentences may be quoted (the top 3, which the sources list shows first)
-RANK_PENALTY = 0.05  # a sentence of the second passage must beat one of the first by this much
-OVERLAP_WEIGHT = 0.5
-BIGRAM_WEIGHT = 0.3
-SECOND_UNIT_MARGIN = 0.04  # a second sentence is added only when it scores nearly as well as the best
 CLAUSE_SPLIT_WORDS = 30  # sentences longer than this are offered clause by clause (at ";")
 LIST_GIST_CHARS = 110
 BLOCK_KINDS = ("header", "signature", "addressees", "recipients")
 LIST_ANCHORS = ("opening", "closing", "header", "addressees", "signature", "recipients")
-SUMMARY_PENALTY = 0.15  # a card's sentence yields to official text that matches as well
+# Words a question about the letter's points may hold beyond its cue, the agency and pointers at the letter
+# ("nội dung chính", "sở ngành và huyện"): one; a second asks about something the structure does not answer.
+STRUCTURE_SPARE_WORDS = 1
 _MARKER_RE = re.compile(r"^(?:[-–•+]\s+|\d{1,3}[.)]\s+|[a-zđ]\)\s+)")
+_POINT_LINE_RE = re.compile(r"^\d{1,3}\. ")
 _REQUEST_RE = re.compile(r"(?:^|[,;:”]\s+)([^,;:“”]*?\b(?:yêu cầu|đề nghị|giao)\b.*)$", re.S)
 
 DECLINE_TEXT = (
@@ -63,9 +67,10 @@ class _Unit:
 
 
 def compose_answer(
-    collection: Collection, question: str, rows: list[int], query_vector: np.ndarray, expansions: list[str] = ()
+    collection: Collection, question: str, rows: list[int], query_vector: np.ndarray, weights: AnswerTuning,
+    expansions: Sequence[str] = (),
 ) -> Composed:
-    """The reply for `question` from the ranked passages `rows` (best first)."""
+    """The reply for `question` from the ranked passages `rows` (best first); `weights` from tuning.yml."""
     form = question_form(question)
     top = collection.passages[rows[0]]
     doc = collection.docs[top.doc_id]
@@ -79,12 +84,94 @@ def compose_answer(
         composed = _card_answer(collection, doc, rows[0])
         if composed is not None:
             return composed
-    return _quote_answer(collection, question, rows, query_vector, expansions)
+    return _quote_answer(collection, question, rows, query_vector, weights, expansions)
+
+
+def structural_answer(collection: Collection, question: str, rows: list[int]) -> Composed | None:
+    """The reply when a question asks for a part of a named letter's structure, however loosely it is worded.
+
+    "cv 608 do pho chu tich nao ky", "cv 608 có mấy nội dung chính", "Sở Y tế phải làm gì theo công văn 608?": the
+    letter is named by its number and what is asked is a field of its formal blocks (date of issue, signer, issuer,
+    subject, recipients), its points, or the points asked of an addressee. The structure answers these with
+    certainty, so the abstention model — which judges how well passages match a question's words — is not asked
+    (knowledge/base.py). Broad cues ("nói gì", "ngày nào" alone) are left to retrieval: "công văn 608 có hiệu lực
+    đến ngày nào?" is not a question about its date of issue.
+    """
+    doc = _named_document(collection, question, rows)
+    if doc is None:
+        return None
+    ask = AnswerTypes.load().classify(question)
+    if ask is not None and ask.kind != PERSON:  # "số điện thoại của người ký": a fact no formal block holds
+        return None
+    form = question_form(question)
+    agency = named_agency(question)
+    if not _only_structure_asked(question, agency, doc):
+        return _field_answer(collection, doc, form)
+    if agency is not None and form.duties:
+        line = covering_line(collection, doc.doc_id, agency.group)
+        if line is not None:
+            return _duties_answer(collection, doc, agency, line)
+    composed = _field_answer(collection, doc, form)
+    if composed is not None:
+        return composed
+    if form.addressed or form.count:
+        listed = _list_answer(collection, doc)
+        if listed is not None and form.count:
+            points = sum(1 for ln in listed.text.split("\n") if _POINT_LINE_RE.match(ln))
+            listed = Composed(f"{short_name(doc)} nêu {points} nội dung:\n{listed.text}", listed.full_text)
+        return listed
+    return None
+
+
+def _field_answer(collection: Collection, doc: DocInfo, form: Form) -> Composed | None:
+    """A field of the letter's formal blocks (recipients, closing, date of issue, signer, issuer, subject)."""
+    kinds = {p.kind: r for r, p in _doc_rows(collection, doc.doc_id)}
+    if form.recipients and "recipients" in kinds:
+        return _block_answer(collection, doc, collection.passages[kinds["recipients"]], Form())
+    if form.closing and "closing" in kinds:
+        row = kinds["closing"]
+        line = source_line(doc, [collection.passages[row].section])
+        return Composed(f"“{clean_quote(collection.passages[row].text)}”\n{line}", _full(collection, [row]))
+    if form.signer or form.issuer or form.subject or (form.date and form.issued):
+        anchor = "signature" if form.signer and "signature" in kinds else "header"
+        if anchor in kinds:
+            return _block_answer(collection, doc, collection.passages[kinds[anchor]], form)
+    return None
+
+
+def _only_structure_asked(question: str, agency: NamedAgency | None, doc: DocInfo) -> bool:
+    """True when every word of the question is a cue, the agency, or a pointer at the letter (questionforms.yml)."""
+    tokens = folded_syllables(question)
+    cues = load_cues()
+    covered = [False] * len(tokens)
+    phrases = [c for name in ("duties", "addressed", "count", "listing") for c in cues[name]]
+    if agency is not None and agency.name:
+        phrases.append(tuple(folded_syllables(agency.name)))
+    phrases.extend(agency.group.heads if agency is not None else ())
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(tokens) - n + 1):
+            if tuple(tokens[i:i + n]) == phrase:
+                covered[i:i + n] = [True] * n
+    number = set(folded_syllables(doc.number))
+    reference = load_reference_words()
+    rest = [t for t, c in zip(tokens, covered, strict=True) if not c and t not in reference and t not in number]
+    return len(rest) <= STRUCTURE_SPARE_WORDS
+
+
+def _named_document(collection: Collection, question: str, rows: list[int]) -> DocInfo | None:
+    """The official document among the top passages that the question names by its number."""
+    for row in rows[:CANDIDATE_PASSAGES]:
+        doc = collection.docs[collection.passages[row].doc_id]
+        if not doc.summary and names_document(question, doc.number):
+            return doc
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ quoting sentences
 def _quote_answer(
-    collection: Collection, question: str, rows: list[int], query_vector: np.ndarray, expansions: list[str]
+    collection: Collection, question: str, rows: list[int], query_vector: np.ndarray, weights: AnswerTuning,
+    expansions: Sequence[str],
 ) -> Composed:
     """The one or two sentences (or clauses) of the top passages that best match the question."""
     bm25 = collection.bm25_folded
@@ -93,7 +180,8 @@ def _quote_answer(
     q_terms |= set(content_syllables(folded_syllables(" ".join(expansions)), STOPWORDS_FOLDED))
     idf = {t: (bm25.idf(t) if t in bm25 else 0.0) for t in q_terms}
     q_mass = sum(idf.values()) or 1.0
-    q_pairs = {(a, b) for a, b in zip(q_tokens, q_tokens[1:], strict=False) if a not in STOPWORDS_FOLDED or b not in STOPWORDS_FOLDED}
+    q_pairs = {(a, b) for a, b in zip(q_tokens, q_tokens[1:], strict=False)
+               if a not in STOPWORDS_FOLDED or b not in STOPWORDS_FOLDED}
     units: list[_Unit] = []
     headings: dict[int, str] = {}
     candidates = [r for r in rows[:CANDIDATE_PASSAGES] if collection.passages[r].kind not in BLOCK_KINDS]
@@ -120,25 +208,60 @@ def _quote_answer(
                 overlap = sum(idf[t] for t in q_terms & set(terms)) / q_mass
                 pairs = set(zip(terms, terms[1:], strict=False))
                 bigram = len(q_pairs & pairs) / max(1, len(q_pairs))
-                score = float(cosines[i]) + OVERLAP_WEIGHT * overlap + BIGRAM_WEIGHT * bigram - RANK_PENALTY * rank
-                score -= SUMMARY_PENALTY * collection.docs[passage.doc_id].summary
+                score = float(cosines[i]) + weights.overlap_weight * overlap + weights.bigram_weight * bigram
+                score -= weights.rank_penalty * rank
+                score -= weights.summary_penalty * collection.docs[passage.doc_id].summary
                 units.append(_Unit(piece, rank, row, order, score))
                 order += 1
+    ask = AnswerTypes.load().classify(question)
+    if ask is not None:  # "mấy giờ?": only a sentence that holds a time of day states the fact asked for
+        giving = [u for u in units if AnswerTypes.load().gives(ask, u.text)]
+        units = giving or units
     if not units:
         passage = collection.passages[candidates[0]]
         units = [_Unit(_MARKER_RE.sub("", passage.text.split("\n")[0], count=1), 0, candidates[0], 0)]
     best = max(units, key=lambda u: u.score)
+    named = _named_quote(units, question) if question_form(question).named else None
+    if named is not None:
+        unit, quote = named
+        passage = collection.passages[unit.row]
+        line = source_line(collection.docs[passage.doc_id], [passage.section], headings.get(unit.row, ""))
+        return Composed(f"{quote.sentence()}\n{line}", _full(collection, [unit.row]))
     chosen = [best]
-    rivals = [u for u in units if u.row == best.row and u is not best and u.score >= best.score - SECOND_UNIT_MARGIN]
+    margin = weights.second_unit_margin
+    rivals = [u for u in units if u.row == best.row and u is not best and u.score >= best.score - margin]
     if rivals:
         second = max(rivals, key=lambda u: u.score)
         if len(best.text) + len(second.text) <= MAX_FACT_CHARS:
             chosen = sorted([best, second], key=lambda u: u.order)
-    fact = _cap(" ".join(u.text for u in chosen), MAX_FACT_CHARS)
+    fact = _cap(clean_quote(" ".join(u.text for u in chosen)), MAX_FACT_CHARS)
     passage = collection.passages[best.row]
     doc = collection.docs[passage.doc_id]
     line = source_line(doc, [passage.section], headings.get(best.row, ""))
     return Composed(f"“{fact}”\n{line}", _full(collection, [best.row]))
+
+
+def _named_quote(units: list[_Unit], question: str) -> tuple[_Unit, NamedQuote] | None:
+    """The quoted formula the question asks for by name ("phương châm gì?"), from the best unit that quotes one.
+
+    A quote whose name the question uses ("phương châm") wins; otherwise the quote sharing most of the question's
+    words ("câu dân biết… đầy đủ là gì?"); a unit's own score breaks ties.
+    """
+    names = load_quote_names()
+    q_tokens = folded_syllables(question)
+    q_terms = set(content_syllables(q_tokens, STOPWORDS_FOLDED))
+    best: tuple[float, _Unit, NamedQuote] | None = None
+    for unit in units:
+        for quote in named_quotes(clean_quote(unit.text), names):
+            label = tuple(folded_syllables(quote.label))
+            asked = bool(label) and any(tuple(q_tokens[i:i + len(label)]) == label for i in range(len(q_tokens)))
+            shared = len(q_terms & set(folded_syllables(quote.words))) / max(1, len(q_terms))
+            if not asked and shared == 0:
+                continue
+            rank = (1.0 if asked else 0.0) + shared + 0.1 * unit.score
+            if best is None or rank > best[0]:
+                best = (rank, unit, quote)
+    return (best[1], best[2]) if best is not None else None
 
 
 def _is_label(sentence: str) -> bool:
@@ -162,9 +285,14 @@ def _sentence_cosines(collection: Collection, row: int, n: int, query_vector: np
 
 
 def _cap(text: str, limit: int) -> str:
+    """`text` cut to `limit` at a clause boundary when one is near, else at a word, marked with "…"."""
     if len(text) <= limit:
         return text
-    return text[:limit].rsplit(" ", 1)[0].rstrip(",;: ") + " …"
+    cut = text[:limit]
+    comma = cut.rfind(", ")
+    if comma >= limit * 0.6:
+        return cut[:comma].rstrip(",;: ") + " …"
+    return cut.rsplit(" ", 1)[0].rstrip(",;: ") + " …"
 
 
 # --------------------------------------------------------------------------------------------- header and signature
@@ -244,7 +372,8 @@ def _list_answer(collection: Collection, doc: DocInfo) -> Composed | None:
     else:
         addressees = next(((r, p) for r, p in doc_rows if p.kind == "addressees"), None)
         if addressees is not None:
-            lines.append(f"{doc.kind or 'Văn bản'} {doc.number} gửi: {'; '.join(parse_addressees(addressees[1].text))}.")
+            names = "; ".join(parse_addressees(addressees[1].text))
+            lines.append(f"{doc.kind or 'Văn bản'} {doc.number} gửi: {names}.")
             used.append(addressees[0])
     bullets = {p.section: p for _, p in doc_rows if p.kind == "bullet"}
     for row, point in points:
@@ -254,15 +383,27 @@ def _list_answer(collection: Collection, doc: DocInfo) -> Composed | None:
         if body.rstrip().endswith(":"):  # a lead-in: its bullets say what the point asks
             subs = [p for s, p in bullets.items() if s.startswith(point.section + ",")]
             if subs:
-                gist = "; ".join(_gist(p.text, 90).rstrip(".… ") for p in subs)
-                lines.append(f"{mark}. {_cap(gist, LIST_GIST_CHARS * 2)}")
+                gist = "; ".join(_gist(p.text, LIST_GIST_CHARS // 2).rstrip(". ") for p in subs)
+                lines.append(f"{mark}. {gist}")
                 continue
         lines.append(f"{mark}. {_gist(body, LIST_GIST_CHARS)}")
     marks = [p.section.rsplit(" ", 1)[-1] for _, p in points]
     sections = ["phần mở đầu"] if opening is not None else []
     sections.append(f"điểm {marks[0]}–{marks[-1]}")
     line = source_line(doc, sections)
-    return Composed("\n".join(lines) + "\n" + line, _full(collection, used + [r for r, p in doc_rows if p.kind == "bullet"]))
+    text = clean_quote("\n".join(lines))
+    return Composed(text + "\n" + line, _full(collection, used + [r for r, p in doc_rows if p.kind == "bullet"]))
+
+
+def _duties_answer(collection: Collection, doc: DocInfo, agency: NamedAgency, line: str) -> Composed | None:
+    """The addressee line that covers the agency a cadre named, then the letter's points as a list."""
+    listed = _list_answer(collection, doc)
+    if listed is None:
+        return None
+    who = f"{agency.name} thuộc" if agency.name else "Cơ quan bạn hỏi thuộc"
+    lead = (f"{who} “{line}”, nơi {short_name(doc)} gửi tới (phần Kính gửi), nên các nội dung dưới đây "
+            "áp dụng cho cơ quan này.")
+    return Composed(f"{lead}\n{listed.text}", listed.full_text)
 
 
 def _gist(text: str, limit: int) -> str:
@@ -306,5 +447,5 @@ def _full(collection: Collection, rows: list[int]) -> str:
             text = parse_header(text).clean_text()
         place = place_name(passage.section)
         title = f"{place}, {short_name(doc)}" if place else short_name(doc)
-        blocks.append(f"{title[:1].upper()}{title[1:]}:\n{text}")
+        blocks.append(f"{title[:1].upper()}{title[1:]}:\n{clean_quote(text)}")
     return "\n\n".join(blocks)

@@ -135,7 +135,9 @@ def question_years(question: str) -> set[str]:
     return set(_YEAR_RE.findall(question))
 
 
-_PATTERNS = {"phone": _PHONE_RE, "address": _ADDRESS_RE, "place": _PLACE_RE, "money": _MONEY_RE}
+# A time of day: "7 giờ 30", "13h30", "8:00".
+_TIME_RE = re.compile(r"\b\d{1,2}\s*(?:giờ|h)(?:\s*\d{1,2})?\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
+_PATTERNS = {"phone": _PHONE_RE, "address": _ADDRESS_RE, "place": _PLACE_RE, "money": _MONEY_RE, "time": _TIME_RE}
 
 
 @lru_cache(maxsize=4)

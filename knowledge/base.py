@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.abstention import Abstention
-from knowledge.answering import DECLINE_TEXT, EMPTY_TEXT, compose_answer
-from knowledge.building import SHIPPED_DIR, assemble, model_name, sync
+from knowledge.answering import DECLINE_TEXT, EMPTY_TEXT, compose_answer, structural_answer
+from knowledge.building import SHIPPED_DIR, assemble, model_name, stamp, sync
 from knowledge.collection import Collection
 from knowledge.errors import IndexCorruptError, IngestError, KnowledgeError
 from knowledge.ingest import PreparedDocument, prepare
@@ -22,6 +22,7 @@ from knowledge.models import Answer, DocInfo, IngestReport, Source
 from knowledge.retrieval import SYSTEMS, Retriever, Search
 from knowledge.store import MANIFEST, Manifest, index_lock, load_collection, read_manifest, save_collection
 from knowledge.thesaurus import Thesaurus
+from knowledge.tuning import Tuning, check_abstention
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,17 @@ class KnowledgeBase:
         documents_dir: Path = SHIPPED_DIR,
         abstention: Abstention | None = None,
         thesaurus: Thesaurus | None = None,
+        tuning: Tuning | None = None,
     ) -> None:
+        """`tuning` (knowledge/data/tuning.yml unless given) must be the one `abstention` was fitted under:
+        raises TuningError, naming `danvan tune`, when it is not."""
         self.index_dir = Path(index_dir)
         self.encoder = encoder
         self.ann_threshold = ann_threshold
         self.documents_dir = documents_dir
+        self.tuning = tuning if tuning is not None else Tuning.load()
         self.abstention = abstention if abstention is not None else Abstention.load()
+        check_abstention(self.tuning, self.abstention.meta.get("tuning"), self.abstention.source)
         self.thesaurus = thesaurus if thesaurus is not None else Thesaurus.load()
         self._write_lock = threading.Lock()
         self._state = self._make_state(collection)
@@ -68,13 +74,21 @@ class KnowledgeBase:
         ann_threshold: int = 20000,
         *,
         documents_dir: Path | None = None,
+        tuning: Tuning | None = None,
+        abstention: Abstention | None = None,
     ) -> KnowledgeBase:
-        """Load the index under `index_dir`, building or updating it from the shipped documents when needed."""
+        """Load the index under `index_dir`, building or updating it from the shipped documents when needed.
+
+        The tuning and abstention fit are checked against each other before the index is touched."""
         index_dir = Path(index_dir)
         documents_dir = documents_dir or SHIPPED_DIR
+        tuning = tuning if tuning is not None else Tuning.load()
+        abstention = abstention if abstention is not None else Abstention.load()
+        check_abstention(tuning, abstention.meta.get("tuning"), abstention.source)
         with index_lock(index_dir):
-            collection = sync(index_dir, encoder, ann_threshold, documents_dir)
-        kb = cls(index_dir, encoder, collection, ann_threshold=ann_threshold, documents_dir=documents_dir)
+            collection = sync(index_dir, encoder, ann_threshold, documents_dir, tuning.digest)
+        kb = cls(index_dir, encoder, collection, ann_threshold=ann_threshold, documents_dir=documents_dir,
+                 abstention=abstention, tuning=tuning)
         kb._warm_up()
         return kb
 
@@ -83,7 +97,8 @@ class KnowledgeBase:
         self.ask("dan van la gi")
 
     def _make_state(self, collection: Collection) -> _State:
-        return _State(collection, Retriever(collection, self.encoder, self.thesaurus), _stamp(self.index_dir))
+        retriever = Retriever(collection, self.encoder, self.thesaurus, self.tuning.retrieval)
+        return _State(collection, retriever, _stamp(self.index_dir))
 
     def _current(self) -> _State:
         """The loaded state, reloaded first if another process saved a newer index."""
@@ -133,10 +148,13 @@ class KnowledgeBase:
         if not ranking.rows:
             return Answer(False, DECLINE_TEXT, sources, 0.0)
         answered, p = self.abstention.answers(system, ranking.features)
-        if not answered:
-            return Answer(False, DECLINE_TEXT, sources, p)
-        composed = compose_answer(collection, search.query.text, ranking.rows, search.query_vector,
-                                  search.query.expansions)
+        # "Sở Y tế phải làm gì theo công văn 608?": a named letter's structure answers it, however loosely worded.
+        composed = structural_answer(collection, search.query.text, ranking.rows)
+        if composed is None:
+            if not answered:
+                return Answer(False, DECLINE_TEXT, sources, p)
+            composed = compose_answer(collection, search.query.text, ranking.rows, search.query_vector,
+                                      self.tuning.answer, search.query.expansions)
         return Answer(True, composed.text, sources, p, composed.full_text)
 
     def search(self, question: str) -> Search:
@@ -169,17 +187,19 @@ class KnowledgeBase:
             for doc in prepared:
                 existing = base.docs.get(doc.doc_id)
                 if existing is not None and existing.shipped:
-                    raise IngestError(doc.path, f"document id {doc.doc_id!r} belongs to a built-in document; rename the file")
+                    raise IngestError(doc.path,
+                                      f"document id {doc.doc_id!r} belongs to a built-in document; rename the file")
                 if existing is not None and existing.content_hash == doc.content_hash:
                     status = "unchanged"
                 else:
                     status = "updated" if existing is not None else "added"
                     changed.append(doc)
-                reports.append(IngestReport(doc.doc_id, str(doc.path), status, len(doc.parsed.passages), doc.parsed.info.title))
+                reports.append(IngestReport(doc.doc_id, str(doc.path), status, len(doc.parsed.passages),
+                                            doc.parsed.info.title))
             if changed:
                 collection = assemble(base, changed, set(), self.encoder, self.ann_threshold)
                 save_collection(self.index_dir, collection, model_name(self.encoder),
-                                sources={d.source_name: d.path for d in changed})
+                                sources={d.source_name: d.path for d in changed}, extra=stamp(self.tuning.digest))
                 self._state = self._make_state(collection)
                 log.info("knowledge index: %d document(s) added or updated", len(changed))
         return reports
@@ -194,7 +214,7 @@ class KnowledgeBase:
             if doc.shipped:
                 raise KnowledgeError(f"{doc_id!r} is a built-in document and cannot be removed")
             collection = assemble(base, [], {doc_id}, self.encoder, self.ann_threshold)
-            save_collection(self.index_dir, collection, model_name(self.encoder))
+            save_collection(self.index_dir, collection, model_name(self.encoder), extra=stamp(self.tuning.digest))
             self._state = self._make_state(collection)
 
 

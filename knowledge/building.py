@@ -21,14 +21,25 @@ from knowledge.store import FORMAT_VERSION, SOURCES, Manifest, load_collection, 
 log = logging.getLogger(__name__)
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "documents"
+TUNING_KEY = "tuning"  # manifest.extra key: SHA-256 of knowledge/data/tuning.yml
 
 
 def shipped_files(documents_dir: Path) -> list[Path]:
     return sorted(p for p in documents_dir.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
 
 
-def sync(index_dir: Path, encoder: object, ann_threshold: int, documents_dir: Path) -> Collection:
-    """Return the saved collection brought up to date with the shipped documents and the encoder."""
+def stamp(tuning_digest: str) -> dict[str, str]:
+    """The manifest's record of the tuning file (knowledge/data/tuning.yml) the index was saved under."""
+    return {TUNING_KEY: tuning_digest}
+
+
+def sync(
+    index_dir: Path, encoder: object, ann_threshold: int, documents_dir: Path, tuning_digest: str = ""
+) -> Collection:
+    """Return the saved collection brought up to date with the shipped documents, the encoder and the tuning.
+
+    Nothing stored in the index depends on the tuned numbers, so an index saved under another tuning file is
+    re-stamped, re-assembling its lexical statistics from the stored vectors (no re-embedding)."""
     model = model_name(encoder)
     shipped = [prepare(p, shipped=True) for p in shipped_files(documents_dir)]
     manifest = read_manifest(index_dir)
@@ -48,10 +59,14 @@ def sync(index_dir: Path, encoder: object, ann_threshold: int, documents_dir: Pa
     wanted = {d.doc_id for d in shipped}
     changed = [d for d in shipped if d.doc_id not in base.docs or base.docs[d.doc_id].content_hash != d.content_hash]
     dropped = {d.doc_id for d in base.docs.values() if d.shipped and d.doc_id not in wanted}
-    if loaded and not changed and not dropped:
+    restamp = loaded and manifest is not None and manifest.extra.get(TUNING_KEY) != tuning_digest
+    if loaded and not changed and not dropped and not restamp:
         return base
+    if restamp and not changed and not dropped:
+        log.info("knowledge index saved under another tuning file; re-stamping it")
     collection = assemble(base, [*changed, *operator_docs], dropped, encoder, ann_threshold)
-    save_collection(index_dir, collection, model, sources={d.source_name: d.path for d in operator_docs})
+    save_collection(index_dir, collection, model, sources={d.source_name: d.path for d in operator_docs},
+                    extra=stamp(tuning_digest))
     log.info("knowledge index saved: %d documents, %d passages", len(collection.docs), len(collection))
     return collection
 

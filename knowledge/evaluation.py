@@ -139,6 +139,31 @@ def evaluate(kb: object, items: Iterable[dict], systems: Sequence[str] = SYSTEMS
     return report
 
 
+def merge_reports(reports: Sequence[QAReport]) -> QAReport:
+    """One report over the questions of several (the folds of a cross-validation)."""
+    merged = QAReport()
+
+    def add(into: Tally, t: Tally) -> None:
+        into.hits += t.hits
+        into.answerable += t.answerable
+        into.declined += t.declined
+        into.unanswerable += t.unanswerable
+        into.facts += t.facts
+        into.with_evidence += t.with_evidence
+        into.lengths.extend(t.lengths)
+
+    for report in reports:
+        for system, total in report.totals.items():
+            add(merged.totals.setdefault(system, Tally()), total)
+            for form, tally in report.by_form[system].items():
+                add(merged.by_form.setdefault(system, {}).setdefault(form, Tally()), tally)
+            merged.failures.setdefault(system, []).extend(report.failures[system])
+    for system in merged.totals:
+        merged.by_form.setdefault(system, {})
+        merged.failures[system].sort()
+    return merged
+
+
 def format_report(report: QAReport) -> str:
     """A plain table: one block per system, hit@3 and abstention accuracy overall and per lang_form."""
 

@@ -1,33 +1,22 @@
 """What shape of answer a question wants: a date, a signer, an issuer, a list of duties, what a document is.
 
-Cues are matched on folded syllables, so "ai ký", "ai ky" and "ai kí" read alike. The shape only decides how the
-reply is laid out from the retrieved passages (knowledge/answering.py); retrieval and abstention do not use it.
+The cue phrases are data (knowledge/data/questionforms.yml), matched on folded syllables so that "ai ký", "ai ky"
+and "ai kí" read alike. The shape only decides how the reply is laid out from the retrieved passages
+(knowledge/answering.py); retrieval and abstention do not use it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from nlp.text import folded_syllables
 
-_DATE = (("ngay", "nao"), ("nam", "nao"), ("thang", "may"), ("thang", "nao"), ("khi", "nao"), ("bao", "gio"),
-         ("ra", "doi"), ("luc", "nao"), ("hoi", "nao"), ("nam", "bao", "nhieu"), ("ngay", "bao", "nhieu"),
-         ("ngay", "ban", "hanh"), ("ngay", "ky"), ("ky", "ngay"), ("ky", "nam"), ("thoi", "gian", "ban", "hanh"),
-         ("nam", "may"), ("ngay", "may"))
-_SIGNER = (("ai", "ky"), ("nguoi", "ky"), ("ky", "boi"), ("ai", "da", "ky"), ("ky", "ten"), ("chu", "ky"),
-           ("ai", "ki"), ("nguoi", "ki"), ("ky", "thay"))
-_ISSUER = (("co", "quan", "nao", "ban", "hanh"), ("co", "quan", "nao", "da", "ban", "hanh"), ("ai", "ban", "hanh"),
-           ("don", "vi", "nao", "ban", "hanh"), ("cua", "co", "quan", "nao"), ("cua", "ai"), ("ai", "ra"),
-           ("noi", "nao", "ban", "hanh"), ("cap", "nao", "ban", "hanh"), ("co", "quan", "ban", "hanh"))
-_SUBJECT = (("trich", "yeu"), ("ve", "viec", "gi"), ("v", "v"), ("ve", "viec", "nao"))
-_LIST = (("nhung", "nhiem", "vu"), ("nhiem", "vu", "gi"), ("nhung", "noi", "dung"), ("noi", "dung", "gi"),
-         ("gom", "nhung"), ("nhung", "gi"), ("nhung", "viec"), ("viec", "gi"), ("may", "diem"),
-         ("bao", "nhieu", "diem"), ("bao", "nhieu", "noi", "dung"), ("cac", "diem"), ("nhung", "diem"),
-         ("nhung", "yeu", "cau"), ("giao", "cho", "ai"), ("lam", "gi"), ("noi", "gi"), ("tom", "tat"),
-         ("yeu", "cau", "gi"), ("trach", "nhiem", "gi"), ("nhiem", "vu", "nao"), ("nhung", "nhiem", "vu", "nao"),
-         ("noi", "dung", "chinh"), ("de", "ra", "gi"), ("co", "quan", "nao", "thuc", "hien"), ("giao", "cho"),
-         ("gui", "cho"), ("gui", "toi"), ("gui", "den"), ("nhung", "ai"))
-_DEFINE = (("la", "gi"), ("noi", "gi"), ("ve", "gi"), ("la", "van", "ban", "gi"), ("noi", "dung", "gi"),
-           ("la", "sao"), ("nghia", "la"), ("la", "cai", "gi"), ("ve", "van", "de", "gi"), ("noi", "ve"))
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "questionforms.yml"
+
+Cues = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -38,9 +27,44 @@ class Form:
     listing: bool = False
     define: bool = False
     subject: bool = False
+    named: bool = False
+    duties: bool = False
+    issued: bool = False
+    addressed: bool = False
+    count: bool = False
+    recipients: bool = False
+    closing: bool = False
 
 
-def _has(tokens: list[str], cues: tuple[tuple[str, ...], ...]) -> bool:
+@lru_cache(maxsize=4)
+def load_cues(path: Path = DEFAULT_PATH) -> dict[str, Cues]:
+    """Each shape's phrases as folded syllable tuples; the file must name every shape of `Form`."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    cues: dict[str, Cues] = {}
+    for field in fields(Form):
+        phrases = data.get(field.name)
+        if not isinstance(phrases, list) or not phrases:
+            raise ValueError(f"{path}: no phrases for the question shape {field.name!r}")
+        cues[field.name] = tuple(tuple(folded_syllables(str(p))) for p in phrases if folded_syllables(str(p)))
+    return cues
+
+
+@lru_cache(maxsize=4)
+def load_quote_names(path: Path = DEFAULT_PATH) -> Cues:
+    """What the documents call the formulas they quote ("phương châm", "phong trào thi đua"), folded."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(tuple(folded_syllables(str(p))) for p in data.get("quote_names", []) if folded_syllables(str(p)))
+
+
+@lru_cache(maxsize=4)
+def load_reference_words(path: Path = DEFAULT_PATH) -> frozenset[str]:
+    """Folded syllables that only point at a document or frame a question (see questionforms.yml)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return frozenset(t for p in data.get("reference_words", []) for t in folded_syllables(str(p)))
+
+
+def has_cue(tokens: list[str], cues: Cues) -> bool:
+    """True when `tokens` (folded syllables) contain one of `cues` as a contiguous run."""
     for cue in cues:
         n = len(cue)
         if any(tuple(tokens[i:i + n]) == cue for i in range(len(tokens) - n + 1)):
@@ -48,13 +72,9 @@ def _has(tokens: list[str], cues: tuple[tuple[str, ...], ...]) -> bool:
     return False
 
 
-def question_form(question: str) -> Form:
+def question_form(question: str, cues: dict[str, Cues] | None = None) -> Form:
     tokens = folded_syllables(question)
-    return Form(
-        date=_has(tokens, _DATE),
-        signer=_has(tokens, _SIGNER) or ("ky" in tokens and "ai" in tokens),
-        issuer=_has(tokens, _ISSUER),
-        listing=_has(tokens, _LIST),
-        define=_has(tokens, _DEFINE),
-        subject=_has(tokens, _SUBJECT),
-    )
+    cues = cues if cues is not None else load_cues()
+    found = {name: has_cue(tokens, phrases) for name, phrases in cues.items()}
+    found["signer"] = found["signer"] or ("ky" in tokens and "ai" in tokens)
+    return Form(**found)

@@ -27,27 +27,16 @@ from knowledge.terms import (
     query_terms_folded,
 )
 from knowledge.thesaurus import Thesaurus
+from knowledge.tuning import RetrievalTuning, Tuning
 from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllables
 
 SYSTEMS = ("fused", "bm25", "dense")
 CANDIDATES = 50  # passages taken from each view
-# RRF_K and VIEW_WEIGHTS were chosen on the calibration questions plus two private held-out sets (answered-and-hit
-# plus declined, over a grid of k 3-40, lexical weight 1-2.5, passage-grain weight 0-1): the optimum is flat around
-# k = 5 with lexical views at twice the dense passage grain; k = 20 or more lets weak agreement of many views
-# outvote one view's confident first rank, and loses 10-20 questions of 420.
-RRF_K = 5.0  # small: the first ranks of each view should dominate in a collection of a few hundred passages
-EXPANSION_WEIGHT = 0.5  # thesaurus terms count, but less than the asker's own words
-SUMMARY_PRIOR = 0.7  # reference cards yield to official text when the two score alike
-DOC_BOOST = 0.3  # a passage of the document the question names ("quyết định 290")
-CITE_BOOST = 0.15  # a passage of another document that names it ("... thay thế Quyết định số 290"): half as much
-KIND_BOOST = 0.3  # a header/signature/addressee passage when the question asks who issued, signed, when, to whom
 LEXICAL_VIEWS = ("bm25_accented", "bm25_folded")
 DENSE_VIEWS = ("dense_passage", "dense_sentence")
-# Lexical views weigh more: on text without diacritics and on document numbers and dates they are the reliable ones;
-# the sentence grain of the dense view is worth more than the passage grain (a passage answers by one sentence).
 BACKGROUND_SAMPLE = 4096  # vectors sampled for the question's background cosine
-VIEW_WEIGHTS = {"bm25_accented": 2.0, "bm25_folded": 2.0, "dense_passage": 0.5, "dense_sentence": 1.0}
-
+# The fusion's numbers (RRF k, view weights, card prior, document/citation/kind boosts, thesaurus weight) are in
+# knowledge/data/tuning.yml, re-derived by `danvan tune` (knowledge/tune.py); a RetrievalTuning carries them here.
 
 @dataclass
 class Query:
@@ -79,6 +68,23 @@ class Ranking:
 
 
 @dataclass
+class Views:
+    """What the views saw of one question before any tuned number is applied: lexical scores of the question's own
+    terms and of its thesaurus wording (kept apart, so the expansion weight can vary), dense cosines at both grains,
+    and the documents and passage kinds the question names. `danvan tune` ranks these under many tunings."""
+
+    query: Query
+    vector: np.ndarray  # (1, dim)
+    lex_accented: np.ndarray
+    lex_accented_extra: np.ndarray | None
+    lex_folded: np.ndarray
+    lex_folded_extra: np.ndarray | None
+    passage_cos: dict[int, float]
+    sentence_cos: dict[int, float]
+    hints: Hints
+
+
+@dataclass
 class Search:
     query: Query
     rankings: dict[str, Ranking]
@@ -89,10 +95,17 @@ class Search:
 class Retriever:
     """Ranks passages of one Collection; read-only, so one instance serves every thread."""
 
-    def __init__(self, collection: Collection, encoder: object, thesaurus: Thesaurus | None = None) -> None:
+    def __init__(
+        self,
+        collection: Collection,
+        encoder: object,
+        thesaurus: Thesaurus | None = None,
+        tuning: RetrievalTuning | None = None,
+    ) -> None:
         self.collection = collection
         self.encoder = encoder
         self.thesaurus = thesaurus if thesaurus is not None else Thesaurus.load()
+        self.tuning = tuning if tuning is not None else Tuning.load().retrieval
         self._summary = np.array([collection.doc_of(i).summary for i in range(len(collection))], dtype=bool)
         self._notice = card_notices(collection)
         self.mentions = MentionDetector(collection.docs)
@@ -163,23 +176,17 @@ class Retriever:
             last = match.end()
         return "".join(out) + normalized[last:]
 
-    def search(self, question: str, top_k: int = 10, systems: tuple[str, ...] = SYSTEMS) -> Search:
-        """Rank passages for `question` under the given systems (fused, bm25, dense) from one encoding of the
-        question; evidence features are computed for those systems only."""
+    def gather(self, question: str) -> Views:
+        """Encode and score `question` in every view; nothing tuned is applied yet (see `lexical_views`, `_fuse`)."""
         query = self.analyse(question)
         col = self.collection
         vector = self.encoder.encode_queries([query.dense_text])  # type: ignore[attr-defined]
-        if len(col) == 0:
-            return Search(query, {s: Ranking([], []) for s in SYSTEMS}, vector[0], {})
-
         lex_acc = col.bm25_accented.scores(query.accented_terms)
         lex_fold = col.bm25_folded.scores(query.folded_terms)
+        acc_extra = fold_extra = None
         if query.expansions:
-            lex_acc += EXPANSION_WEIGHT * col.bm25_accented.scores(query.accented_extra)
-            lex_fold += EXPANSION_WEIGHT * col.bm25_folded.scores(query.folded_extra)
-        lex_acc[self._notice] = 0.0
-        lex_fold[self._notice] = 0.0
-
+            acc_extra = col.bm25_accented.scores(query.accented_extra)
+            fold_extra = col.bm25_folded.scores(query.folded_extra)
         p_scores, p_rows = col.dense.search(vector, CANDIDATES)
         s_scores, s_rows = col.dense_sentences.search(vector, CANDIDATES * 4)
         passage_cos: dict[int, float] = {}
@@ -193,19 +200,54 @@ class Retriever:
                 # results come best first: keep each passage's best sentence
                 if row not in sentence_cos and not self._notice[row]:
                     sentence_cos[row] = float(score)
+        return Views(query, vector, lex_acc, acc_extra, lex_fold, fold_extra, passage_cos, sentence_cos,
+                     self.mentions.hints(query.text))
 
-        views = {
-            "bm25_accented": _top(lex_acc, CANDIDATES),
-            "bm25_folded": _top(lex_fold, CANDIDATES),
-            "dense_passage": list(passage_cos),
-            "dense_sentence": list(sentence_cos),
-        }
+    def lexical_views(self, views: Views, tuning: RetrievalTuning) -> dict[str, list[int]]:
+        """Top rows of both BM25 views, thesaurus wording weighted by the tuning; card notices never rank."""
+        lex_acc, lex_fold = views.lex_accented, views.lex_folded
+        if views.lex_accented_extra is not None and views.lex_folded_extra is not None:
+            lex_acc = lex_acc + tuning.expansion_weight * views.lex_accented_extra
+            lex_fold = lex_fold + tuning.expansion_weight * views.lex_folded_extra
+        else:
+            lex_acc, lex_fold = lex_acc.copy(), lex_fold.copy()
+        lex_acc[self._notice] = 0.0
+        lex_fold[self._notice] = 0.0
+        return {"bm25_accented": _top(lex_acc, CANDIDATES), "bm25_folded": _top(lex_fold, CANDIDATES)}
+
+    def fused_rows(
+        self, views: Views, tuning: RetrievalTuning, lexical: dict[str, list[int]] | None = None
+    ) -> list[int]:
+        """The fused ranking of one gathered question under `tuning` (what `danvan tune` scores); `lexical` is
+        `lexical_views(views, tuning)` when the caller has it already."""
+        lexical = lexical if lexical is not None else self.lexical_views(views, tuning)
+        lists = {**lexical, "dense_passage": list(views.passage_cos), "dense_sentence": list(views.sentence_cos)}
+        return self._fuse(lists, tuning, views.hints).rows
+
+    def search(self, question: str, top_k: int = 10, systems: tuple[str, ...] = SYSTEMS) -> Search:
+        """Rank passages for `question` under the given systems (fused, bm25, dense) from one encoding of the
+        question; evidence features are computed for those systems only."""
+        col = self.collection
+        if len(col) == 0:
+            query = self.analyse(question)
+            vector = self.encoder.encode_queries([query.dense_text])  # type: ignore[attr-defined]
+            return Search(query, {s: Ranking([], []) for s in SYSTEMS}, vector[0], {})
+        return self.search_views(self.gather(question), top_k, systems)
+
+    def search_views(self, gathered: Views, top_k: int = 10, systems: tuple[str, ...] = SYSTEMS) -> Search:
+        """`search` from an already gathered question (`danvan tune` gathers each question once)."""
+        col = self.collection
+        query, vector = gathered.query, gathered.vector
+        passage_cos, sentence_cos = gathered.passage_cos, gathered.sentence_cos
+        tuning = self.tuning
+        views = {**self.lexical_views(gathered, tuning), "dense_passage": list(passage_cos),
+                 "dense_sentence": list(sentence_cos)}
         dense_score = {r: passage_cos.get(r, 0.0) + sentence_cos.get(r, 0.0) for r in {*passage_cos, *sentence_cos}}
         best_cos = {r: max(passage_cos.get(r, -1.0), sentence_cos.get(r, -1.0)) for r in dense_score}
         dense_order = sorted(dense_score, key=lambda r: -dense_score[r])
         rankings = {
-            "fused": self._fuse({k: views[k] for k in (*LEXICAL_VIEWS, *DENSE_VIEWS)}, self.mentions.hints(query.text)),
-            "bm25": self._fuse({k: views[k] for k in LEXICAL_VIEWS}),
+            "fused": self._fuse({k: views[k] for k in (*LEXICAL_VIEWS, *DENSE_VIEWS)}, tuning, gathered.hints),
+            "bm25": self._fuse({k: views[k] for k in LEXICAL_VIEWS}, tuning),
             "dense": Ranking(dense_order, [dense_score[r] / 2 for r in dense_order]),
         }
         lexical_top = set(rankings["bm25"].rows[:3])
@@ -234,26 +276,27 @@ class Retriever:
         ask = query.answer_type
         type_ok = ask is None or any(
             self.answer_types.gives(ask, col.passages[r].text, col.passages[r].kind, col.termsets[r][1]) for r in top)
-        year_ok = all(any(year in col.termsets[r][1] or year in col.doc_of(r).date for r in top) for year in query.years)
+        year_ok = all(any(year in col.termsets[r][1] or year in col.doc_of(r).date for r in top)
+                      for year in query.years)
         return {"type_ok": float(type_ok), "year_ok": float(year_ok)}
 
-    def _fuse(self, views: dict[str, list[int]], hints: Hints | None = None) -> Ranking:
+    def _fuse(self, views: dict[str, list[int]], tuning: RetrievalTuning, hints: Hints | None = None) -> Ranking:
         """Reciprocal-rank fusion; reference cards are scaled down a little so official text wins ties, and the
         document the question names (and the part that answers "who signed / when / to whom") is scaled up."""
         scores: dict[int, float] = {}
         for name, rows in views.items():
-            weight = VIEW_WEIGHTS[name]
+            weight = tuning.view_weights[name]
             for rank, row in enumerate(rows):
-                scores[row] = scores.get(row, 0.0) + weight / (RRF_K + rank + 1)
+                scores[row] = scores.get(row, 0.0) + weight / (tuning.rrf_k + rank + 1)
         passages = self.collection.passages
         for row in scores:
             if self._summary[row]:
-                scores[row] *= SUMMARY_PRIOR
+                scores[row] *= tuning.summary_prior
             if hints is not None:
-                scores[row] *= boost(hints, passages[row], DOC_BOOST, KIND_BOOST)
+                scores[row] *= boost(hints, passages[row], tuning.doc_boost, tuning.kind_boost)
                 if hints.docs and passages[row].doc_id not in hints.docs:
                     cited = max((hints.docs.get(d, 0.0) for d in self._cites[row]), default=0.0)
-                    scores[row] *= 1.0 + CITE_BOOST * cited
+                    scores[row] *= 1.0 + tuning.cite_boost * cited
         ordered = sorted(scores.items(), key=lambda kv: -kv[1])
         return Ranking([r for r, _ in ordered], [s for _, s in ordered])
 

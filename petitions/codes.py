@@ -18,6 +18,11 @@ _RANDOM_LEN = 7
 _BODY_LEN = _RANDOM_LEN + 1
 _SEPARATORS = re.compile(r"[\s\-_.·/–—]+")
 
+# An agency's code (routing table, petitions, operator accounts, settings): lower-case ASCII words joined by hyphens,
+# safe in URLs, file names and the store's CHECK constraints alike.
+AGENCY_CODE = r"[a-z][a-z0-9-]{1,63}"
+AGENCY_RE = re.compile(rf"^{AGENCY_CODE}$")
+
 
 def _check_symbol(payload: str) -> str:
     """Luhn mod N check symbol of `payload` (symbols of ALPHABET)."""

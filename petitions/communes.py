@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +81,7 @@ class CommuneDirectory:
         self.communes = list(communes)
         self.by_code = {c.code: c for c in self.communes}
         if len(self.by_code) != len(self.communes):
-            seen: set[str] = set()
-            dupes = sorted({c.code for c in self.communes if c.code in seen or seen.add(c.code)})
+            dupes = sorted(code for code, n in Counter(c.code for c in self.communes).items() if n > 1)
             raise ValueError(f"duplicate commune codes {', '.join(dupes)}: give one of them an explicit `code`")
         self._by_folded: dict[str, list[Commune]] = {}
         self._by_former: dict[str, Commune] = {}
@@ -190,8 +190,8 @@ class CommuneDirectory:
     def _inside(self, typed: str, key: str, wants_kind: str | None) -> CommuneMatch | None:
         """A known name inside a longer phrase, preferring one right after "xã"/"phường"."""
         folded = " " + _SPACE_RE.sub(" ", _PUNCT_RE.sub(" ", fold(typed))).strip() + " "
-        after_prefix = []
-        anywhere = []
+        after_prefix: list[str] = []
+        anywhere: list[str] = []
         for name_key in self._all_keys:
             for m in re.finditer(rf"(?<= ){re.escape(name_key)}(?= )", folded):
                 before = folded[: m.start()].rstrip().rsplit(" ", 1)[-1]

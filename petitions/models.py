@@ -5,7 +5,9 @@ as timezone-aware UTC; dates (due dates) are calendar dates in Vietnam.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -22,16 +24,44 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-# Statuses a petition moves through; the Vietnamese labels are what citizens and operators see.
-STATUS_LABELS = {
-    "moi": "Đã tiếp nhận",
-    "dang-xu-ly": "Đang xử lý",
-    "da-tra-loi": "Đã trả lời",
-    "da-dong": "Đã kết thúc",
-    "khong-xu-ly": "Không thuộc diện xử lý",
+
+class Status(StrEnum):
+    """Statuses a petition moves through; the values are what the store keeps (and compare equal to those strings)."""
+
+    NEW = "moi"
+    IN_PROGRESS = "dang-xu-ly"
+    ANSWERED = "da-tra-loi"
+    CLOSED = "da-dong"
+    NOT_HANDLED = "khong-xu-ly"
+
+
+class Delivery(StrEnum):
+    """Delivery of the answer back to the citizen's chat."""
+
+    NONE = "none"
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    NOT_DELIVERABLE = "not-deliverable"  # anonymous: no chat to answer in
+
+
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK constraint that `column` holds one of `values` (an enum's, so code and schema agree)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+# The Vietnamese labels are what citizens and operators see. Keyed and listed as plain strings for the code that
+# reads statuses back from the database (the members compare and hash equal to their values).
+STATUS_LABELS: dict[str, str] = {
+    Status.NEW: "Đã tiếp nhận",
+    Status.IN_PROGRESS: "Đang xử lý",
+    Status.ANSWERED: "Đã trả lời",
+    Status.CLOSED: "Đã kết thúc",
+    Status.NOT_HANDLED: "Không thuộc diện xử lý",
 }
-STATUSES = tuple(STATUS_LABELS)
-OPEN_STATUSES = ("moi", "dang-xu-ly")
+STATUSES: tuple[str, ...] = tuple(Status)
+OPEN_STATUSES: tuple[str, ...] = (Status.NEW, Status.IN_PROGRESS)
 # Which status may follow which; re-opening an answered petition is allowed (the citizen disagreed).
 TRANSITIONS = {
     "moi": {"dang-xu-ly", "da-tra-loi", "khong-xu-ly", "da-dong"},
@@ -44,8 +74,12 @@ KIND_LABELS = {"khieu-nai": "Khiếu nại", "to-cao": "Tố cáo", "phan-anh-ki
 KINDS = tuple(KIND_LABELS)
 # What a petition is when the citizen names no kind: the kind with no statutory procedure of its own.
 DEFAULT_KIND = "phan-anh-kien-nghi"
-# Delivery of the answer back to the citizen's chat.
-DELIVERY_STATES = ("none", "pending", "sent", "failed", "not-deliverable")
+DELIVERY_STATES: tuple[str, ...] = tuple(Delivery)
+# A petition the router could not place with confidence waits in the triage queue ("pending") until an operator
+# confirms or changes its agency ("confirmed"); None: routed with confidence, never triaged.
+TRIAGE_STATES = ("pending", "confirmed")
+# How a citizen rated an answer: resolved, not resolved (the petition is reopened), or a middling score.
+RATING_VERDICTS = ("resolved", "unresolved", "neutral")
 
 MAX_TEXT = 5000
 MAX_ANSWER = 10000
@@ -108,6 +142,7 @@ class Petition(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Folded code, topic, commune and text: the operators' search ignores diacritics and case on every database.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    triage_state: Mapped[str | None] = mapped_column(String(16), index=True)
 
     history: Mapped[list[StatusChange]] = relationship(
         back_populates="petition", order_by="StatusChange.id", cascade="all, delete-orphan"
@@ -116,14 +151,14 @@ class Petition(Base):
     __table_args__ = (
         CheckConstraint("length(text) >= 1", name="text_not_empty"),
         CheckConstraint("kind IN ('khieu-nai', 'to-cao', 'phan-anh-kien-nghi')", name="kind_known"),
-        CheckConstraint(
-            "status IN ('moi', 'dang-xu-ly', 'da-tra-loi', 'da-dong', 'khong-xu-ly')", name="status_known"
-        ),
-        CheckConstraint(
-            "delivery_state IN ('none', 'pending', 'sent', 'failed', 'not-deliverable')", name="delivery_known"
-        ),
+        CheckConstraint(one_of("status", Status), name="status_known"),
+        CheckConstraint(one_of("delivery_state", Delivery), name="delivery_known"),
         CheckConstraint("consent_given OR contact_phone IS NULL", name="contact_needs_consent"),
+        CheckConstraint("triage_state IS NULL OR triage_state IN ('pending', 'confirmed')", name="triage_known"),
         Index("ix_petition_status_due", "status", "due_date"),
+        # The queue's order in SQL (console/queue.py), for everyone and per agency (migration 0006).
+        Index("ix_petition_queue", "status", "due_date", "created_at"),
+        Index("ix_petition_agency_queue", "agency", "status", "due_date", "created_at"),
     )
 
 
@@ -139,3 +174,25 @@ class StatusChange(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     petition: Mapped[Petition] = relationship(back_populates="history")
+
+
+class Rating(Base):
+    """The citizen's verdict on one answer ("dân giám sát"): kept per answer, so a reopened and re-answered petition
+    is rated again; `agency` is the agency that gave the answer, for its satisfaction and reopen rates."""
+
+    __tablename__ = "petition_rating"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    petition_id: Mapped[int] = mapped_column(ForeignKey("petition.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    verdict: Mapped[str] = mapped_column(String(16))
+    score: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reopened: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("verdict IN ('resolved', 'unresolved', 'neutral')", name="verdict_known"),
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_range"),
+    )

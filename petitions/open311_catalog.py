@@ -21,8 +21,9 @@ from typing import Any
 from nlp.text import fold
 from petitions.communes import CommuneDirectory
 from petitions.models import STATUS_LABELS
-from petitions.records import VN_TZ, PetitionRecord
+from petitions.records import PetitionRecord
 from petitions.routing_table import RoutingTable
+from petitions.vn_time import VN_TZ
 
 CHANNEL = "open311"
 SEPARATOR = "__"

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from petitions.models import NAMING
+from petitions.vn_time import aware
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +64,8 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(f"danvan:open311:{key}".encode()).hexdigest()
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _partner(row: PartnerRow) -> Partner:
-    return Partner(row.id, row.name, row.key_hint, row.per_minute, _aware(row.created_at) or row.created_at,
+    return Partner(row.id, row.name, row.key_hint, row.per_minute, aware(row.created_at) or row.created_at,
                    row.revoked_at is None)
 
 

@@ -132,6 +132,7 @@ class PetitionFilter:
     commune: str | None = None  # a commune code, or free text matched against the stored commune name
     kind: str | None = None
     overdue: bool | None = None
+    triage: bool | None = None  # True: only petitions waiting for an operator to confirm their agency
     created_from: date | None = None  # Vietnam dates, inclusive
     created_to: date | None = None
     text: str | None = None  # diacritics-insensitive substring of the text, topic, code or commune

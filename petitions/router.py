@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import sklearn
@@ -34,17 +32,18 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from knowledge.tuning import RouterTuning, Tuning
+from nlp.files import write_atomically
 from nlp.limits import MAX_ROUTE_CHARS
+from nlp.protocols import TextEncoder
 from nlp.text import fold, has_diacritics, normalize, restore_diacritics
 from petitions.routing_table import RoutingTable
 
 log = logging.getLogger(__name__)
 
-FEATURE_VERSION = 5
-# Weight of the dense view against the two unit-norm lexical views, for text typed with / without diacritics.
-EMBEDDING_WEIGHT_ACCENTED = 3.0
-EMBEDDING_WEIGHT_UNACCENTED = 1.5
-REGULARISATION_C = 10.0
+FEATURE_VERSION = 6
+# The dense view's weight against the two unit-norm lexical views (text typed with / without diacritics) and the
+# classifiers' C are in knowledge/data/tuning.yml (section router); the cache key holds that file's SHA-256.
 CV_FOLDS = 5
 # The triage threshold is the highest one that costs at most this much cross-validated accuracy: a misrouted
 # petition costs more than an operator's look at a doubtful one, so doubtful guesses go to a human when that is
@@ -52,12 +51,6 @@ CV_FOLDS = 5
 TRIAGE_TOLERANCE = 0.005
 CACHE_KEEP = 3  # fitted routers kept in the cache folder (older table versions are dropped)
 UNCLEAR_TOPIC = "chưa xác định được cơ quan giải quyết"
-
-
-class TextEncoder(Protocol):
-    name: str
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -132,6 +125,7 @@ class _Fitted:
     example_topics: list[str]
     example_agencies: np.ndarray
     report: TrainingReport
+    tuning: RouterTuning  # the weights the classifiers were fitted with, applied again when routing
 
 
 class Router:
@@ -144,17 +138,31 @@ class Router:
 
     @classmethod
     def load(
-        cls, table_path: Path, encoder: TextEncoder, cache_dir: Path | None = None, *, cross_validate: bool = True
+        cls,
+        table_path: Path,
+        encoder: TextEncoder,
+        cache_dir: Path | None = None,
+        *,
+        cross_validate: bool = True,
+        tuning: Tuning | None = None,
     ) -> Router:
-        """Read the table and fit (or load the cached fit of) the classifier."""
+        """Read the table and fit (or load the cached fit of) the classifier; `tuning` defaults to
+        knowledge/data/tuning.yml."""
         table = RoutingTable.load(Path(table_path))
-        return cls.from_table(table, encoder, cache_dir, cross_validate=cross_validate)
+        return cls.from_table(table, encoder, cache_dir, cross_validate=cross_validate, tuning=tuning)
 
     @classmethod
     def from_table(
-        cls, table: RoutingTable, encoder: TextEncoder, cache_dir: Path | None = None, *, cross_validate: bool = True
+        cls,
+        table: RoutingTable,
+        encoder: TextEncoder,
+        cache_dir: Path | None = None,
+        *,
+        cross_validate: bool = True,
+        tuning: Tuning | None = None,
     ) -> Router:
-        cache_file = _cache_file(cache_dir, table, encoder) if cache_dir else None
+        tuning = tuning if tuning is not None else Tuning.load()
+        cache_file = _cache_file(cache_dir, table, encoder, tuning.digest) if cache_dir else None
         if cache_file is not None and cache_file.exists():
             try:
                 with cache_file.open("rb") as fh:
@@ -164,7 +172,7 @@ class Router:
                     return cls(table, encoder, fitted)
             except Exception as exc:  # a stale or truncated cache is rebuilt, never fatal
                 log.warning("ignoring unreadable router cache %s: %s", cache_file.name, exc)
-        fitted = _fit(table, encoder, cross_validate=cross_validate)
+        fitted = _fit(table, encoder, tuning.router, cross_validate=cross_validate)
         if cache_file is not None:
             _write_atomically(cache_file, fitted)
             _prune(cache_file.parent, keep=CACHE_KEEP)
@@ -194,8 +202,8 @@ class Router:
         classes = fitted.classifier_accented.classes_
         probabilities = np.zeros((len(texts), len(classes)))
         for mask, clf, weight in (
-            (accented, fitted.classifier_accented, EMBEDDING_WEIGHT_ACCENTED),
-            (~accented, fitted.classifier_unaccented, EMBEDDING_WEIGHT_UNACCENTED),
+            (accented, fitted.classifier_accented, fitted.tuning.embedding_weight_accented),
+            (~accented, fitted.classifier_unaccented, fitted.tuning.embedding_weight_unaccented),
         ):
             if mask.any():
                 probabilities[mask] = clf.predict_proba(stack(lexical[mask], embeddings[mask], weight))
@@ -227,23 +235,15 @@ class Router:
         return np.asarray(fitted.example_topics, dtype=object)[mask][best]
 
 
-def _cache_file(cache_dir: Path, table: RoutingTable, encoder: TextEncoder) -> Path:
-    key = "|".join(
-        [table.digest, str(getattr(encoder, "name", type(encoder).__name__)), str(FEATURE_VERSION), sklearn.__version__]
-    )
+def _cache_file(cache_dir: Path, table: RoutingTable, encoder: TextEncoder, tuning_digest: str) -> Path:
+    """The fit's file, keyed by everything it depends on: table, model, features, sklearn, tuning file."""
+    encoder_name = encoder.name
+    key = "|".join([table.digest, encoder_name, str(FEATURE_VERSION), sklearn.__version__, tuning_digest])
     return Path(cache_dir) / f"router-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pkl"
 
 
 def _write_atomically(path: Path, fitted: _Fitted) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".router-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(fitted, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, pickle.dumps(fitted, protocol=pickle.HIGHEST_PROTOCOL), permissions=0o600)
 
 
 def _prune(cache_dir: Path, keep: int) -> None:
@@ -253,24 +253,29 @@ def _prune(cache_dir: Path, keep: int) -> None:
         old.unlink(missing_ok=True)
 
 
-def _classifier() -> LogisticRegression:
-    return LogisticRegression(C=REGULARISATION_C, max_iter=5000)
+def _classifier(tuning: RouterTuning) -> LogisticRegression:
+    return LogisticRegression(C=tuning.regularisation_c, max_iter=5000)
 
 
 def _train_pair(
-    features: _Features, folded: list[str], written: np.ndarray, unaccented: np.ndarray, labels: np.ndarray
+    features: _Features,
+    folded: list[str],
+    written: np.ndarray,
+    unaccented: np.ndarray,
+    labels: np.ndarray,
+    tuning: RouterTuning,
 ) -> tuple[LogisticRegression, LogisticRegression]:
     """The two classifiers, each on both forms of every example."""
     lexical = features.lexical(folded)
     y = np.concatenate([labels, labels])
     pair = []
-    for weight in (EMBEDDING_WEIGHT_ACCENTED, EMBEDDING_WEIGHT_UNACCENTED):
+    for weight in (tuning.embedding_weight_accented, tuning.embedding_weight_unaccented):
         x = vstack([stack(lexical, written, weight), stack(lexical, unaccented, weight)])
-        pair.append(_classifier().fit(x, y))
+        pair.append(_classifier(tuning).fit(x, y))
     return pair[0], pair[1]
 
 
-def _fit(table: RoutingTable, encoder: TextEncoder, *, cross_validate: bool) -> _Fitted:
+def _fit(table: RoutingTable, encoder: TextEncoder, tuning: RouterTuning, *, cross_validate: bool) -> _Fitted:
     started = time.perf_counter()
     examples = table.examples()
     labels = np.array([ex.agency for ex in examples])
@@ -280,14 +285,14 @@ def _fit(table: RoutingTable, encoder: TextEncoder, *, cross_validate: bool) -> 
 
     if cross_validate:
         threshold, accuracy, accuracy_folded, accuracy_thr = _cross_validate(
-            folded, written, unaccented, labels, table.fallback, table.triage_threshold
+            folded, written, unaccented, labels, table.fallback, table.triage_threshold, tuning
         )
     else:
         threshold = table.triage_threshold or 0.0
         accuracy = accuracy_folded = accuracy_thr = float("nan")
 
     features = _Features(folded)
-    classifier_accented, classifier_unaccented = _train_pair(features, folded, written, unaccented, labels)
+    classifier_accented, classifier_unaccented = _train_pair(features, folded, written, unaccented, labels, tuning)
     report = TrainingReport(
         examples=len(examples),
         cv_accuracy=accuracy,
@@ -310,6 +315,7 @@ def _fit(table: RoutingTable, encoder: TextEncoder, *, cross_validate: bool) -> 
         example_topics=[ex.topic for ex in examples],
         example_agencies=labels,
         report=report,
+        tuning=tuning,
     )
 
 
@@ -320,6 +326,7 @@ def _cross_validate(
     labels: np.ndarray,
     fallback: str,
     fixed_threshold: float | None,
+    tuning: RouterTuning,
 ) -> tuple[float, float, float, float]:
     """Out-of-fold accuracy, and the triage threshold chosen on it (see TRIAGE_TOLERANCE)."""
     smallest_class = int(np.unique(labels, return_counts=True)[1].min())
@@ -332,15 +339,15 @@ def _cross_validate(
         train_folded = [folded[i] for i in train]
         features = _Features(train_folded)
         clf_accented, clf_unaccented = _train_pair(
-            features, train_folded, written[train], unaccented[train], labels[train]
+            features, train_folded, written[train], unaccented[train], labels[train], tuning
         )
         classes = clf_accented.classes_
         test_folded = [folded[i] for i in test]
         prob_written[test] = clf_accented.predict_proba(
-            features.matrix(test_folded, written[test], EMBEDDING_WEIGHT_ACCENTED)
+            features.matrix(test_folded, written[test], tuning.embedding_weight_accented)
         )
         prob_unaccented[test] = clf_unaccented.predict_proba(
-            features.matrix(test_folded, unaccented[test], EMBEDDING_WEIGHT_UNACCENTED)
+            features.matrix(test_folded, unaccented[test], tuning.embedding_weight_unaccented)
         )
     assert classes is not None
     probs = np.vstack([prob_written, prob_unaccented])

@@ -6,14 +6,14 @@ fails at start-up with a message naming the entry, not later on a citizen's peti
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-_CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
+from petitions.codes import AGENCY_RE
+
 MIN_EXAMPLES = 5
 
 
@@ -104,7 +104,7 @@ def _agency(item: Any, index: int) -> AgencyEntry:
     if not isinstance(item, dict):
         raise RoutingTableError(f"agency #{index + 1}: expected a mapping")
     code = str(item.get("code", ""))
-    if not _CODE_RE.match(code):
+    if not AGENCY_RE.match(code):
         raise RoutingTableError(f"agency #{index + 1}: bad code {code!r} (lowercase letters, digits and dashes)")
     name = str(item.get("name") or "").strip()
     if not name:

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from nlp.text import fold, has_diacritics, normalize
 from petitions import codes
@@ -23,10 +23,13 @@ from petitions.models import KIND_LABELS, STATUS_LABELS
 from petitions.phone import display_phone
 from petitions.router import Route, Router
 from petitions.routing_text import routing_text
-from petitions.store import VN_TZ, NewPetition, PetitionRecord, PetitionStore
+from petitions.store import NewPetition, PetitionRecord, PetitionStore
 from petitions.validation import InputError, clean_commune, clean_matter, clean_phone, wants_no_phone
+from petitions.vn_time import VN_TZ, vn_date
 
 log = logging.getLogger(__name__)
+
+_NO_DATE = "—"  # a date the petition does not have yet, in the citizen-facing summaries
 
 MSG_BAD_CODE = "Mã tra cứu chưa đúng (có thể gõ nhầm một ký tự). Mã có dạng TN-XXXX-XXXX, ví dụ TN-7K4Q-MX29."
 MSG_NOT_FOUND = (
@@ -37,6 +40,15 @@ MSG_PHONE_WITHOUT_CONSENT = (
     "Bạn đã chọn gửi ẩn danh nên hệ thống không lưu số điện thoại. Nếu muốn để lại số điện thoại, "
     "xin đồng ý cho xử lý dữ liệu cá nhân trước."
 )
+
+# A petition the router could not place with confidence waits for an operator in the triage queue: the citizen is
+# told it is being classified, never the name of a guessed agency (issue 14 part 6).
+TRIAGE_DISPLAY = "bộ phận tiếp nhận để phân loại (cơ quan giải quyết sẽ được thông báo cho bạn sau khi xác định)"
+TRIAGE_RECEIPT = (
+    "Phản ánh của bạn đang được phân loại để chuyển đến đúng cơ quan có thẩm quyền; tôi sẽ báo cho bạn cơ quan "
+    "giải quyết ngay khi cán bộ xác định."
+)
+TRIAGE_STATUS = "Đang phân loại (cán bộ sẽ xác định cơ quan giải quyết)"
 
 _KIND_PATTERNS = (
     ("to-cao", re.compile(r"\btố cáo\b"), re.compile(r"\bto cao\b")),
@@ -54,14 +66,6 @@ def classify_kind(text: str) -> str:
         if match:
             found.append((match.start(), kind))
     return min(found)[1] if found else "phan-anh-kien-nghi"
-
-
-def _vn_date(value: datetime | date | None) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, datetime):
-        value = value.astimezone(VN_TZ).date()
-    return value.strftime("%d/%m/%Y")
 
 
 @dataclass(frozen=True)
@@ -104,14 +108,13 @@ class Receipt:
     due_date: date | None
     commune_name: str | None
     commune_matched: bool
+    triage: bool = False  # waiting in the triage queue: no agency is named to the citizen yet
 
     def message_vi(self) -> str:
-        text = (
-            f"Đã tiếp nhận phản ánh của bạn. Mã tra cứu: {self.code}\n"
-            f"Phản ánh được chuyển đến: {self.agency_display}."
-        )
+        text = f"Đã tiếp nhận phản ánh của bạn. Mã tra cứu: {self.code}\n"
+        text += TRIAGE_RECEIPT if self.triage else f"Phản ánh được chuyển đến: {self.agency_display}."
         if self.due_date:
-            text += f"\nHạn giải quyết dự kiến: {_vn_date(self.due_date)}."
+            text += f"\nHạn giải quyết dự kiến: {vn_date(self.due_date, _NO_DATE)}."
         text += "\nBạn có thể gửi mã này bất cứ lúc nào để xem tình trạng giải quyết."
         return text
 
@@ -138,20 +141,20 @@ class StatusView:
 
     def line_vi(self) -> str:
         """One line of "hồ sơ của tôi": code, date filed, status, agency."""
-        return f"• {self.code} — {_vn_date(self.created_at)} — {self.status_label} ({self.agency_display})"
+        return f"• {self.code} — {vn_date(self.created_at, _NO_DATE)} — {self.status_label} ({self.agency_display})"
 
     def message_vi(self) -> str:
         lines = [
             f"Phản ánh mã {self.code}:",
             f"• Tình trạng: {self.status_label}",
             f"• Cơ quan giải quyết: {self.agency_display}",
-            f"• Ngày tiếp nhận: {_vn_date(self.created_at)}",
-            f"• Cập nhật lần cuối: {_vn_date(self.updated_at)}",
+            f"• Ngày tiếp nhận: {vn_date(self.created_at, _NO_DATE)}",
+            f"• Cập nhật lần cuối: {vn_date(self.updated_at, _NO_DATE)}",
         ]
         if self.due_date and self.status in ("moi", "dang-xu-ly"):
-            lines.append(f"• Hạn giải quyết: {_vn_date(self.due_date)}")
+            lines.append(f"• Hạn giải quyết: {vn_date(self.due_date, _NO_DATE)}")
         if self.answer:
-            lines.append(f"• Trả lời ({_vn_date(self.answered_at)}): {self.answer}")
+            lines.append(f"• Trả lời ({vn_date(self.answered_at, _NO_DATE)}): {self.answer}")
         return "\n".join(lines)
 
 
@@ -159,12 +162,20 @@ class PetitionService:
     """The workflow around the store, the router, the commune directory and the deadline rules."""
 
     def __init__(
-        self, store: PetitionStore, router: Router, communes: CommuneDirectory, deadlines: DeadlinePolicy
+        self, store: PetitionStore, router: Router, communes: CommuneDirectory, deadlines: DeadlinePolicy,
+        *, triage_agency: str | None = None,
     ) -> None:
         self.store = store
         self.router = router
         self.communes = communes
         self.deadlines = deadlines
+        # Where petitions the router cannot place go to be classified (DANVAN_TRIAGE_AGENCY); by default the
+        # routing table's own fallback queue.
+        self.triage_agency = triage_agency or router.table.fallback
+
+    def _triaged(self, route: Route) -> bool:
+        """The router's fallback (below its cross-validated threshold, or nothing like any example) means triage."""
+        return route.agency == self.router.table.fallback
 
     # -- form steps: each returns the clean value or raises InputError(message) -----------------------------------
 
@@ -207,7 +218,9 @@ class PetitionService:
         parts = [sender_id, fold(clean_matter(text)), fold(commune or ""), phone or ""]
         return "content:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    def _agency_display(self, agency: str, commune: CommuneMatch | None) -> str:
+    def _agency_display(self, agency: str, commune: CommuneMatch | None, *, triage: bool = False) -> str:
+        if triage:
+            return TRIAGE_DISPLAY
         if agency == self.router.table.local_agency:
             if commune is not None and commune.matched:
                 return f"UBND {commune.full_name}"
@@ -221,7 +234,8 @@ class PetitionService:
         matter = clean_matter(text)
         match = self.communes.match(commune) if isinstance(commune, str) else commune
         route = self.router.route(routing_text(matter))
-        return Draft(matter, route, classify_kind(matter), match, self._agency_display(route.agency, match))
+        display = self._agency_display(route.agency, match, triage=self._triaged(route))
+        return Draft(matter, route, classify_kind(matter), match, display)
 
     def submit(
         self,
@@ -250,12 +264,13 @@ class PetitionService:
         if kind not in KIND_LABELS:
             raise ValueError(f"unknown kind {kind!r}")
         received_on = (received or datetime.now(VN_TZ)).astimezone(VN_TZ).date()
+        triage = self._triaged(route)
         result = self.store.create(
             NewPetition(
                 channel=channel,
                 sender_id=sender_id,
                 text=matter,
-                agency=route.agency,
+                agency=self.triage_agency if triage else route.agency,
                 kind=kind,
                 idempotency_key=idempotency_key,
                 consent_given=consent.given,
@@ -271,22 +286,26 @@ class PetitionService:
             )
         )
         record = result.record
+        if triage:  # idempotent: a redelivery never puts back a petition whose agency an operator confirmed
+            triage = self.store.mark_for_triage(record.code)
         if result.created:
-            log.info("petition %s filed via %s to %s", record.code, channel, record.agency)
-        return self._receipt(record, result.created)
+            log.info("petition %s filed via %s to %s%s", record.code, channel, record.agency,
+                     " (triage)" if triage else "")
+        return self._receipt(record, result.created, triage=triage)
 
-    def _receipt(self, record: PetitionRecord, created: bool) -> Receipt:
+    def _receipt(self, record: PetitionRecord, created: bool, *, triage: bool = False) -> Receipt:
         match = self._stored_commune(record)
         return Receipt(
             code=record.code,
             created=created,
             agency=record.agency,
-            agency_display=self._agency_display(record.agency, match),
+            agency_display=self._agency_display(record.agency, match, triage=triage),
             topic=record.topic,
             kind=record.kind,
             due_date=record.due_date,
             commune_name=record.commune_name,
             commune_matched=record.commune_matched,
+            triage=triage,
         )
 
     def _stored_commune(self, record: PetitionRecord) -> CommuneMatch | None:
@@ -302,14 +321,20 @@ class PetitionService:
     def status(self, code: str, sender_id: str | None, phone: str | None = None) -> StatusView | None:
         """The petition's status for its owner (or the filing phone's holder); None for everyone else."""
         record = self.store.lookup_for_citizen(code, sender_id, phone)
-        return None if record is None else self._view(record)
+        return None if record is None else self._views([record])[0]
 
-    def _view(self, record: PetitionRecord) -> StatusView:
+    def _views(self, records: list[PetitionRecord]) -> list[StatusView]:
+        """What the citizen may see; a petition still in the triage queue names no agency."""
+        triaged = self.store.awaiting_triage([r.code for r in records])
+        return [self._view(r, triage=r.code in triaged) for r in records]
+
+    def _view(self, record: PetitionRecord, *, triage: bool = False) -> StatusView:
         return StatusView(
             code=record.code,
             status=record.status,
             agency=record.agency,
-            agency_display=self._agency_display(record.agency, self._stored_commune(record)),
+            agency_display=TRIAGE_STATUS if triage else self._agency_display(record.agency,
+                                                                             self._stored_commune(record)),
             kind=record.kind,
             topic=record.topic,
             created_at=record.created_at,
@@ -321,7 +346,20 @@ class PetitionService:
 
     def mine(self, sender_id: str, *, limit: int = 10) -> list[StatusView]:
         """Petitions filed from this chat identity, newest first, as their owner may see them."""
-        return [self._view(record) for record in self.store.for_owner(sender_id, limit=limit)]
+        return self._views(self.store.for_owner(sender_id, limit=limit))
+
+    # -- rating an answer ("dân giám sát") ----------------------------------------------------------------------------
+
+    def awaiting_rating(self, sender_id: str, *, window_days: float) -> list[StatusView]:
+        """Answered petitions of this chat whose answer, given in the last `window_days`, it has not rated yet."""
+        since = datetime.now(VN_TZ) - timedelta(days=window_days)
+        return self._views(self.store.awaiting_rating(sender_id, since=since))
+
+    def rate(self, code: str, sender_id: str, *, verdict: str, score: int | None = None,
+             reason: str | None = None) -> StatusView:
+        """Record the owner's verdict; "unresolved" reopens the petition to the same agency, with the reason."""
+        record = self.store.rate(code, sender_id, verdict=verdict, score=score, reason=reason)
+        return self._views([record])[0]
 
     def status_message(self, text: str, sender_id: str | None, phone: str | None = None) -> str:
         """The Vietnamese reply to "tra cứu <code>": finds the code inside the sentence and answers safely."""

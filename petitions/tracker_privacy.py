@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -136,6 +136,31 @@ def tracker_store_exists(url: str) -> bool:
     return inspect(_engine(url)).has_table("events")
 
 
+def _form_window(conn: Any, sender_id: str) -> tuple[list[EventRow], int | None]:
+    """The events of the sender's current session and the index of its latest petition form's first event."""
+    start = conn.execute(text(
+        "SELECT MAX(id) FROM events WHERE sender_id = :s AND type_name = 'session_started'"
+    ), {"s": sender_id}).scalar()
+    rows = [EventRow.from_db(*r) for r in conn.execute(text(
+        "SELECT id, type_name, action_name, timestamp, data FROM events "
+        "WHERE sender_id = :s AND id >= :start ORDER BY id"
+    ), {"s": sender_id, "start": start or 0})]
+    return rows, form_window_start(rows, len(rows))
+
+
+def form_window_started_at(tracker_url: str, sender_id: str) -> datetime | None:
+    """When the citizen's message that opened the sender's latest petition form arrived (UTC), if there is one."""
+    path = sqlite_path(tracker_url)
+    if not sender_id or (path is not None and not path.is_file()):
+        return None
+    with _engine(tracker_url).connect() as conn:
+        rows, first = _form_window(conn, sender_id)
+    stamp = None if first is None else rows[first].timestamp
+    if stamp is None:
+        return None
+    return datetime.fromtimestamp(float(stamp), UTC)
+
+
 def redact_form_window(tracker_url: str, sender_id: str, *, everything: bool = True) -> int:
     """Blank the personal values of the sender's latest petition form in the tracker store; the number of rows changed.
 
@@ -148,14 +173,7 @@ def redact_form_window(tracker_url: str, sender_id: str, *, everything: bool = T
     if not sender_id or (path is not None and not path.is_file()):
         return 0
     with _engine(tracker_url).begin() as conn:
-        start = conn.execute(text(
-            "SELECT MAX(id) FROM events WHERE sender_id = :s AND type_name = 'session_started'"
-        ), {"s": sender_id}).scalar()
-        rows = [EventRow.from_db(*r) for r in conn.execute(text(
-            "SELECT id, type_name, action_name, timestamp, data FROM events "
-            "WHERE sender_id = :s AND id >= :start ORDER BY id"
-        ), {"s": sender_id, "start": start or 0})]
-        first = form_window_start(rows, len(rows))
+        rows, first = _form_window(conn, sender_id)
         if first is None:
             return 0
         updates = []

@@ -144,24 +144,25 @@ def running_cluster(tmp: Path, model_path: str, database_url: str, lock_store_ur
     model = ensure_trained(REPO_ROOT, REPO_ROOT / "var" / "rasa-models", base.rasa_python)
     if index_from is not None and not base.index_dir.exists():
         shutil.copytree(index_from, base.index_dir)  # both action servers share this folder
-    supervisor = Supervisor(output=open(tmp / "cluster.log", "a", encoding="utf-8"), die_with_parent=True)
-    rasa_ports = [free_port(), free_port()]
-    action_ports = [free_port(), free_port()]
-    try:
-        # Started one after the other: each runs its migrations / creates tables on the shared database.
-        for i, port in enumerate(action_ports, 1):
-            supervisor.run(sealed(action_spec(base, port=port, name=f"actions{i}"), base))
-        for i, port in enumerate(rasa_ports, 1):
-            supervisor.run(sealed(rasa_spec(base, model, port=port, action_port=action_lb, name=f"rasa{i}"), base))
-        cfg = tmp / "haproxy.cfg"
-        cfg.write_text(haproxy_config(rasa_ports, action_ports, rasa_lb, action_lb))
-        check = subprocess.run([haproxy, "-c", "-f", str(cfg)], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"haproxy config rejected: {check.stderr}")
-        supervisor.run(ProcessSpec(name="haproxy", cmd=[haproxy, "-db", "-f", str(cfg)],
-                                   ready_url=f"http://127.0.0.1:{rasa_lb}/", ready_timeout=30))
-        wait_balanced([f"http://127.0.0.1:{rasa_lb}/", f"http://127.0.0.1:{action_lb}/health"])
-        yield Cluster(supervisor, base, f"http://127.0.0.1:{rasa_lb}",
-                      [f"http://127.0.0.1:{p}" for p in rasa_ports])
-    finally:
-        supervisor.stop_all()
+    with open(tmp / "cluster.log", "a", encoding="utf-8") as log:  # closed once every child has stopped
+        supervisor = Supervisor(output=log, die_with_parent=True)
+        rasa_ports = [free_port(), free_port()]
+        action_ports = [free_port(), free_port()]
+        try:
+            # Started one after the other: each runs its migrations / creates tables on the shared database.
+            for i, port in enumerate(action_ports, 1):
+                supervisor.run(sealed(action_spec(base, port=port, name=f"actions{i}"), base))
+            for i, port in enumerate(rasa_ports, 1):
+                supervisor.run(sealed(rasa_spec(base, model, port=port, action_port=action_lb, name=f"rasa{i}"), base))
+            cfg = tmp / "haproxy.cfg"
+            cfg.write_text(haproxy_config(rasa_ports, action_ports, rasa_lb, action_lb))
+            check = subprocess.run([haproxy, "-c", "-f", str(cfg)], capture_output=True, text=True)
+            if check.returncode != 0:
+                raise RuntimeError(f"haproxy config rejected: {check.stderr}")
+            supervisor.run(ProcessSpec(name="haproxy", cmd=[haproxy, "-db", "-f", str(cfg)],
+                                       ready_url=f"http://127.0.0.1:{rasa_lb}/", ready_timeout=30))
+            wait_balanced([f"http://127.0.0.1:{rasa_lb}/", f"http://127.0.0.1:{action_lb}/health"])
+            yield Cluster(supervisor, base, f"http://127.0.0.1:{rasa_lb}",
+                          [f"http://127.0.0.1:{p}" for p in rasa_ports])
+        finally:
+            supervisor.stop_all()

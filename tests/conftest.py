@@ -14,8 +14,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # imported lazily below: tests.stack pulls in the settings, which must see the cleaned environment
+    from tests.stack import RunningStack
 
 _DEVELOPER_KEYS = ("DATABASE_URL", "TRACKER_DATABASE_URL", "LOCK_STORE_URL", "TELEGRAM_BOT_TOKEN")
 for _key in list(os.environ):
@@ -121,7 +125,7 @@ def stack_index(tmp_path_factory: pytest.TempPathFactory, encoder) -> Path:
 def rasa_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, model_path: str,
                stack_index: Path) -> Iterator[RunningStack]:
     """The real Rasa server and action server, started once per test session."""
-    from tests.stack import RunningStack, start_stack  # noqa: F401
+    from tests.stack import start_stack
 
     _refuse_in_fast_lane(request, "the Rasa stack", "e2e")
     var_dir = tmp_path_factory.mktemp("stack-var")
@@ -131,4 +135,4 @@ def rasa_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     try:
         yield stack
     finally:
-        stack.supervisor.stop_all()
+        stack.stop()

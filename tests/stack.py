@@ -16,9 +16,10 @@ import secrets
 import shutil
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from pydantic import SecretStr
@@ -64,6 +65,14 @@ class RunningStack:
     supervisor: Supervisor
     model: Path
     timings: dict[str, float] = field(default_factory=dict)
+    resources: ExitStack = field(default_factory=ExitStack)  # the log file, closed by `stop`
+
+    def stop(self) -> None:
+        """Stop every process of the stack, then close its log."""
+        try:
+            self.supervisor.stop_all()
+        finally:
+            self.resources.close()
 
     @property
     def rasa_url(self) -> str:
@@ -105,22 +114,26 @@ def start_stack(var_dir: Path, embedding_model: str, database_url: str = "", log
     var_dir.mkdir(parents=True, exist_ok=True)  # Rasa's SQLite tracker store needs its folder to exist
     if index_from is not None and not settings.index_dir.exists():
         shutil.copytree(index_from, settings.index_dir)
-    output = open(log_file, "a", encoding="utf-8") if log_file else sys.stderr
-    supervisor = Supervisor(output=output, die_with_parent=True)
-    timings: dict[str, float] = {}
-    t = time.monotonic()
-    model = ensure_trained(REPO_ROOT, REPO_ROOT / "var" / "rasa-models", settings.rasa_python)
-    timings["train"] = time.monotonic() - t
-    stack = RunningStack(settings=settings, supervisor=supervisor, model=model, timings=timings)
-    try:
-        a = stack._specs()["actions"]
-        supervisor.start(a)
-        if with_rasa:
-            r = stack._specs()["rasa"]
-            supervisor.start(r)
-            timings["rasa_ready"] = supervisor.wait_ready(r)
-        timings["actions_ready"] = supervisor.wait_ready(a)
-    except BaseException:
-        supervisor.stop_all()
-        raise
+    with ExitStack() as resources:  # the log closes here if the stack fails to start, else in `stop`
+        output: IO[str] = sys.stderr
+        if log_file:
+            output = resources.enter_context(open(log_file, "a", encoding="utf-8"))
+        supervisor = Supervisor(output=output, die_with_parent=True)
+        timings: dict[str, float] = {}
+        t = time.monotonic()
+        model = ensure_trained(REPO_ROOT, REPO_ROOT / "var" / "rasa-models", settings.rasa_python)
+        timings["train"] = time.monotonic() - t
+        stack = RunningStack(settings=settings, supervisor=supervisor, model=model, timings=timings)
+        try:
+            a = stack._specs()["actions"]
+            supervisor.start(a)
+            if with_rasa:
+                r = stack._specs()["rasa"]
+                supervisor.start(r)
+                timings["rasa_ready"] = supervisor.wait_ready(r)
+            timings["actions_ready"] = supervisor.wait_ready(a)
+        except BaseException:
+            supervisor.stop_all()
+            raise
+        stack.resources = resources.pop_all()
     return stack

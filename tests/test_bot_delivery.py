@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import DeliveryError, TelegramDeliveryConfig, UnknownChannel, build_deliverer
+from bot.delivery import DeliveryError, OutboundNotice, TelegramDeliveryConfig, UnknownChannel, build_deliverer
 from bot.zalo_bridge import ZaloConfig
 from tests.fixtures_bot import telegram_api, zalo_api  # noqa: F401
 from tests.standins.telegram_api import TelegramStandin
@@ -76,3 +76,30 @@ async def test_unconfigured_channels_are_unknown() -> None:
     with pytest.raises(UnknownChannel) as exc:
         await deliverer.deliver("telegram", "telegram:1", ANSWER)
     assert exc.value.retryable is False
+
+
+class _WebChatLog:
+    """A sender registered from outside bot/ (as the console's web chat sender is): text only, no send_notice."""
+
+    channel = "web"
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    async def send_text(self, recipient: str, text: str) -> int:
+        self.lines.append((recipient, text))
+        return 1
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_extra_senders_are_registered_and_get_notices_as_text() -> None:
+    web = _WebChatLog()
+    deliverer = build_deliverer(extra=[web])
+    notice = OutboundNotice(event="accepted", text="Phản ánh mã TN-7K4Q-MX29 của bạn đã được tiếp nhận.",
+                            code="TN-7K4Q-MX29", agency="Sở Xây dựng", status="Đang xử lý", key="notice-1")
+    delivered = await deliverer.deliver_notice("web", "web:abc123", notice)
+    assert deliverer.channels == {"web"}
+    assert (delivered.channel, delivered.via) == ("web", "message")
+    assert web.lines == [("abc123", notice.text)]

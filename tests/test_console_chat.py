@@ -39,3 +39,16 @@ def test_chat_says_so_politely_when_rasa_is_down(tmp_path) -> None:
     assert "tạm gián đoạn" in reply["replies"][0]["text"]
     assert client.post("/api/chat", json={"message": "  "}).status_code == 400
     assert client.get("/healthz").text == "ok"
+
+
+def test_the_page_without_javascript_says_what_was_wrong_and_stores_nothing_then(tmp_path) -> None:
+    from console.webchat import EMPTY_TEXT, TOO_LONG_TEXT
+
+    with RasaRestStandin() as rasa:
+        client = _app(rasa.url, tmp_path)
+        empty = client.post("/chat", data={"message": "   "})
+        assert EMPTY_TEXT in empty.text and "data-id=" not in empty.text
+        too_long = client.post("/chat", data={"message": "a" * 5001})
+        assert TOO_LONG_TEXT in too_long.text and "data-id=" not in too_long.text
+        assert "aaaa" not in str(too_long.url) and rasa.received == []  # only a short code in the address
+        assert EMPTY_TEXT not in client.get("/").text  # said once, not remembered

@@ -50,13 +50,14 @@ def _wait_for_job(client, url: str, timeout_s: float = 120.0) -> str:
         time.sleep(0.5)
 
 
-def test_admin_uploads_lists_and_removes_a_document(knowledge_env) -> None:
+def test_admin_uploads_lists_and_removes_a_document(knowledge_env, index_dir) -> None:
     env = knowledge_env
     client = env.client()
     env.login(client, "admin")
     page = client.get("/console/documents")
     assert page.status_code == 200
-    shipped = re.findall(r"<td>(\d+)</td>\s*<td><span class=\"muted\">Tài liệu gốc</span>", page.text)
+    shipped = re.findall(r'<td data-label="Số đoạn">(\d+)</td>\s*<td><span class="muted">Tài liệu gốc</span>',
+                         page.text)
     assert len(shipped) >= 5 and all(int(n) > 0 for n in shipped)  # built-in documents with passage counts
     assert "/remove" not in page.text  # built-in documents cannot be removed
     assert "608/UBND-NCPC" in page.text
@@ -72,12 +73,20 @@ def test_admin_uploads_lists_and_removes_a_document(knowledge_env) -> None:
     listing = client.get("/console/documents").text
     assert "huong-dan-chieu-sang.md" in listing
     row = next(r for r in listing.split("<tr>") if "huong-dan-chieu-sang.md" in r)
-    assert re.search(r"<td>[1-9]\d*</td>", row)  # indexed into passages
-    doc_id = re.search(r'action="/console/documents/([^"]+)/remove"', row)
-    assert doc_id, "the new document has a remove button"
+    assert re.search(r'<td data-label="Số đoạn">[1-9]\d*</td>', row)  # indexed into passages
+    doc_id = re.search(r'href="/console/documents/([^"]+)/remove"', row)
+    assert doc_id, "the new document has a remove link"
+    stored = index_dir / "sources" / "huong-dan-chieu-sang.md"
+    assert stored.is_file()  # the index keeps its own copy of the file
+    # "Gỡ" first asks; a POST without the confirmation's answer removes nothing.
+    confirm = client.get(f"/console/documents/{doc_id.group(1)}/remove").text
+    assert "Gỡ tài liệu" in confirm and "Không thể hoàn tác" in confirm and "Hủy, giữ lại" in confirm
+    client.post(f"/console/documents/{doc_id.group(1)}/remove", data={"csrf_token": csrf_of(confirm)})
+    assert "huong-dan-chieu-sang.md" in client.get("/console/documents").text and stored.is_file()
     response = client.post(f"/console/documents/{doc_id.group(1)}/remove",
-                           data={"csrf_token": csrf_of(listing)})
+                           data={"csrf_token": csrf_of(confirm), "confirm": "yes"})
     assert "Đã gỡ tài liệu" in response.text and "huong-dan-chieu-sang.md" not in response.text
+    assert not stored.exists()  # and the file is gone from disk
     actions = [e.action for e in env.app.state.console.audit.entries()]
     assert "doc-add" in actions and "doc-remove" in actions
 

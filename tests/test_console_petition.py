@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.delivery import TelegramDeliveryConfig, build_deliverer
+from petitions.outbox import OutboxPolicy
 from tests.fixtures_console import (  # noqa: F401 - fixtures
     AGENCY_A,
     AGENCY_B,
@@ -14,6 +15,8 @@ from tests.fixtures_console import (  # noqa: F401 - fixtures
 )
 from tests.standins.telegram_api import TelegramStandin
 
+RATING_PROMPT = ("Câu trả lời này đã giải quyết được vấn đề của bạn chưa? Bạn trả lời “đã giải quyết” hoặc "
+                 "“chưa giải quyết” (kèm lý do), hoặc chấm điểm từ 1 đến 5.")
 ANSWER = ("Sở Xây dựng đã kiểm tra hiện trường và giao đơn vị thi công sửa chữa mặt đường ấp 3 "
           "trước ngày 15/12. Cảm ơn bà con đã phản ánh.")
 
@@ -129,13 +132,14 @@ def test_answer_is_stored_and_reaches_the_citizen_on_telegram(make_console_env, 
     texts = telegram.texts(4242)
     assert len(texts) == 1
     assert ANSWER in texts[0] and record.code in texts[0] and "Sở Xây dựng" in texts[0]
+    assert texts[0].endswith(RATING_PROMPT)
     updated = env.get(record.code)
     assert (updated.status, updated.answer, updated.delivery_state) == ("da-tra-loi", ANSWER, "sent")
     actions = [e.action for e in env.app.state.console.audit.entries(target=record.code)]
     assert actions[:2] == ["deliver", "answer"]
 
 
-def test_failed_delivery_is_recorded_and_can_be_retried(make_console_env, telegram) -> None:
+def test_a_blocked_chat_is_undeliverable_at_once_and_can_be_sent_again(make_console_env, telegram) -> None:
     deliverer = build_deliverer(telegram=TelegramDeliveryConfig(token=telegram.token, base_url=telegram.base_url))
     env = make_console_env(deliverer=deliverer)
     record = env.petition(sender_id="telegram:4343")
@@ -146,6 +150,7 @@ def test_failed_delivery_is_recorded_and_can_be_retried(make_console_env, telegr
         response = client.post(f"/console/p/{record.code}/answer", data={"csrf_token": token, "answer": ANSWER})
         assert "không gửi được vào khung trò chuyện" in response.text
         assert "Gửi không thành công" in response.text and "blocked" in response.text
+        assert "Không gửi được" in response.text and "1 lần gửi" in response.text  # the notice, not retried
         failed = env.get(record.code)
         assert failed.answer == ANSWER and failed.delivery_state == "failed"
         entry = env.app.state.console.audit.entries(target=record.code)[0]
@@ -155,7 +160,8 @@ def test_failed_delivery_is_recorded_and_can_be_retried(make_console_env, telegr
         response = client.post(f"/console/p/{record.code}/deliver", data={"csrf_token": token})
     assert "Đã lưu câu trả lời và gửi tới người dân." in response.text
     assert env.get(record.code).delivery_state == "sent"
-    assert ANSWER in telegram.texts(4343)[0]
+    delivered = [text for _, text in telegram.chat_log(4343)]
+    assert len(delivered) == 1 and ANSWER in delivered[0]
 
 
 def test_answer_to_an_anonymous_petition_is_stored_but_not_sent(make_console_env, telegram) -> None:
@@ -188,7 +194,8 @@ def test_unknown_code_is_a_vietnamese_404(console_env) -> None:
     assert response.status_code == 404 and "Không tìm thấy" in response.text
 
 
-def test_answer_to_a_web_chat_petition_is_kept_for_lookup(make_console_env, telegram) -> None:
+def test_answer_to_a_web_chat_petition_without_a_web_sender_is_kept_for_lookup(make_console_env,
+                                                                                telegram) -> None:
     deliverer = build_deliverer(telegram=TelegramDeliveryConfig(token=telegram.token, base_url=telegram.base_url))
     env = make_console_env(deliverer=deliverer)
     record = env.petition(channel="web", sender_id="web:abc123")
@@ -197,30 +204,30 @@ def test_answer_to_a_web_chat_petition_is_kept_for_lookup(make_console_env, tele
         response = client.post(f"/console/p/{record.code}/answer",
                                data={"csrf_token": csrf_of(page.text), "answer": ANSWER})
     assert "Người dân vẫn tra cứu được câu trả lời bằng mã hồ sơ." in response.text
+    assert "no sender configured for this channel" in response.text
     stored = env.get(record.code)
     assert stored.answer == ANSWER and stored.delivery_state == "failed" and stored.delivery_error
     assert telegram.texts() == []
 
 
-def test_delivery_worker_resends_failed_answers_without_an_operator(make_console_env, telegram) -> None:
-    import asyncio
-
-    from console.answering import retry_pending_deliveries
-
+def test_the_worker_loop_sends_status_notices_and_retries_after_an_outage(make_console_env, telegram) -> None:
     deliverer = build_deliverer(telegram=TelegramDeliveryConfig(token=telegram.token, base_url=telegram.base_url))
-    env = make_console_env(deliverer=deliverer)
+    policy = OutboxPolicy(backoff_base_s=0.05, backoff_max_s=0.2, max_attempts=100, lease_s=60, batch=20)
+    env = make_console_env(deliverer=deliverer, delivery_retry_s=0.05, extra={"outbox_policy": policy})
     record = env.petition(sender_id="telegram:4545")
-    telegram.blocked_chats.add(4545)
     with env.client() as client:
         page = _open(env, client, "op-a", record.code)
-        client.post(f"/console/p/{record.code}/answer", data={"csrf_token": csrf_of(page.text), "answer": ANSWER})
-    assert env.get(record.code).delivery_state == "failed"
-    ctx = env.app.state.console
-    # Still blocked: the pass records another failed attempt, nothing is sent.
-    assert asyncio.run(retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)) == {"failed": 1}
-    telegram.blocked_chats.clear()
-    assert asyncio.run(retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)) == {"sent": 1}
-    assert env.get(record.code).delivery_state == "sent"
-    assert ANSWER in telegram.texts(4545)[0]
-    # Nothing left to resend.
-    assert asyncio.run(retry_pending_deliveries(ctx.store, ctx.deliverer, ctx.agencies.name)) == {}
+        token = csrf_of(page.text)
+        client.post(f"/console/p/{record.code}/accept", data={"csrf_token": token})
+        accepted = telegram.wait_for_sync(lambda: [t for _, t in telegram.chat_log(4545)], timeout_s=10)
+        assert record.code in accepted[0] and "đã được Sở Xây dựng tiếp nhận" in accepted[0]
+
+        telegram.down = True
+        response = client.post(f"/console/p/{record.code}/answer", data={"csrf_token": token, "answer": ANSWER})
+        assert "Đã lưu câu trả lời" in response.text  # sent by the request or by the loop, whichever claimed it
+        telegram.wait_for_sync(lambda: env.get(record.code).delivery_state == "failed", timeout_s=10)
+        assert "thử lại lúc" in client.get(f"/console/p/{record.code}").text
+        telegram.down = False
+        texts = telegram.wait_for_sync(lambda: [t for _, t in telegram.chat_log(4545)][1:], timeout_s=10)
+        telegram.wait_for_sync(lambda: env.get(record.code).delivery_state == "sent", timeout_s=10)
+    assert len(texts) == 1 and ANSWER in texts[0]

@@ -162,3 +162,40 @@ def test_a_short_fact_quotes_a_clause_not_the_whole_point(knowledge_base) -> Non
     assert answer.answered and len(answer.answer) <= 400
     assert "phòng, chống tham nhũng" in fact_line(answer)
     assert answer.full_text.startswith("Điểm 7, Công văn 608/UBND-NCPC ngày 02/4/2019:\n7. Đẩy mạnh")
+
+
+NOTICE = """---
+title: Thông báo lịch tiếp công dân định kỳ năm 2024 của Chủ tịch UBND xã Bến Cầu
+issuer: UBND xã Bến Cầu
+date: 05/01/2024
+number: 03/TB-UBND
+kind: Thông báo
+---
+# THÔNG BÁO LỊCH TIẾP CÔNG DÂN ĐỊNH KỲ NĂM 2024
+
+Chủ tịch Ủy ban nhân dân xã Bến Cầu tiếp công dân định kỳ vào ngày thứ Năm của tuần thứ hai hằng tháng, tại Phòng \
+tiếp công dân của Ủy ban nhân dân xã.
+
+Thời gian tiếp: buổi sáng từ 7 giờ 30 đến 11 giờ; buổi chiều từ 13 giờ 30 đến 16 giờ 30.
+
+Công dân đến trình bày khiếu nại, tố cáo, kiến nghị, phản ánh mang theo giấy tờ tùy thân và các tài liệu liên quan.
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "fact"), [
+    ("Chủ tịch xã Bến Cầu tiếp công dân vào ngày nào?", "ngày thứ Năm của tuần thứ hai hằng tháng"),
+    ("chu tich xa ben cau tiep dan luc may gio", "7 giờ 30 đến 11 giờ"),
+    ("Đi gặp chủ tịch xã Bến Cầu cần mang theo gì?", "giấy tờ tùy thân"),
+])
+def test_an_uploaded_notice_answers_with_the_sentence_that_holds_the_fact(
+        tmp_path, encoder, question: str, fact: str) -> None:
+    from knowledge import KnowledgeBase
+
+    path = tmp_path / "thong-bao-tiep-cong-dan-ben-cau.md"
+    path.write_text(NOTICE, encoding="utf-8")
+    kb = KnowledgeBase.open(tmp_path / "index", encoder)
+    kb.add_files([path])
+    answer = kb.ask(question)
+    assert answer.answered and fact in fact_line(answer)
+    assert answer.answer.endswith("Thông báo 03/TB-UBND ngày 05/01/2024.")

@@ -93,6 +93,14 @@ def test_fitted_router_is_cached_by_table_content(encoder, petitions_data_dir: P
     Router.load(table_file, encoder, cache_dir=cache, cross_validate=False)
     assert len(list(cache.glob("router-*.pkl"))) == 2  # a changed table is never served from the old fit
 
+    from knowledge.tuning import Tuning
+
+    committed = Tuning.load()
+    other = Tuning.parse(committed.path.read_bytes().replace(b"regularisation_c: ", b"regularisation_c: 1", 1))
+    assert other.router.regularisation_c != committed.router.regularisation_c
+    Router.load(table_file, encoder, cache_dir=cache, cross_validate=False, tuning=other)
+    assert len(list(cache.glob("router-*.pkl"))) == 3  # another tuning file is never served from the old fit
+
 
 def test_keyword_baseline_respects_diacritics(petitions_data_dir: Path) -> None:
     router = KeywordRouter(RoutingTable.load(petitions_data_dir / "agencies.yml"))

@@ -128,7 +128,7 @@ def test_upload_job_says_why_a_document_is_too_large_and_keeps_no_file(make_cons
     leftover.parent.mkdir(parents=True)
     leftover.write_bytes(good)
     page = client.get("/console/documents")
-    client.post("/console/documents/chieu-sang/remove", data={"csrf_token": csrf_of(page.text)})
+    client.post("/console/documents/chieu-sang/remove", data={"csrf_token": csrf_of(page.text), "confirm": "yes"})
     assert "chieu-sang" not in kb.docs and not leftover.exists()
 
 

@@ -8,6 +8,7 @@ import json
 from starlette.testclient import TestClient
 
 from console.app import create_console_app
+from bot.chat_log import ChatLogConfig
 from console.config import WebConfig
 from console.webchat import SLOW_DOWN_TEXT
 from tests.standins.rasa_rest import RasaRestStandin
@@ -98,3 +99,17 @@ def test_the_session_cookie_carries_no_conversation(tmp_path) -> None:
         payload = _cookie_payload(cookie)
         assert set(payload) == {"chat_sender"}
         assert "0987654321" not in json.dumps(payload)
+
+
+def test_the_chat_cookie_is_httponly_samesite_and_holds_only_the_chat_id(tmp_path) -> None:
+    with RasaRestStandin() as rasa:
+        rasa.responder = lambda sender, text, metadata: [{"text": "Đã nhận: " + text}]
+        client = _client(rasa.url, tmp_path, extra={"webchat": ChatLogConfig(stream_seconds=0.5)})
+        assert "set-cookie" not in client.get("/").headers  # a visit alone creates no chat
+        response = client.post("/api/chat", json={"message": "Nhà tôi ở ấp Cẩm Long, số điện thoại 0987654321"})
+        cookie = response.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+        payload = _cookie_payload(client.cookies["danvan_session"])
+        assert list(payload) == ["chat_sender"] and "0987654321" not in json.dumps(payload)
+        stream = client.get("/?after=999999", headers={"Accept": "text/event-stream"})
+        assert stream.headers["x-frame-options"] == "DENY" and stream.headers["cache-control"] == "no-store"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -9,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.keyed_lock import KeyedLocks
-from console.accounts import AccountLocked, LoginFailed
+from console.accounts import AccountLocked, LoginFailed, normalize_username
 from console.context import ConsoleContext
 from console.security import (
     COOKIE,
@@ -68,9 +69,14 @@ class AuthViews:
                     await asyncio.sleep(delay)
                 account = await run_in_threadpool(self.ctx.accounts.authenticate, username, password, client)
         except AccountLocked as exc:
+            await run_in_threadpool(self._audit_failure, username, client, "login-blocked", exc.until)
             return self._page(request, error=LOCKED.format(until=vn_datetime(exc.until)), username=username,
                               status=429)
         except LoginFailed:
+            until = await run_in_threadpool(self.ctx.accounts.locked_until, username)
+            await run_in_threadpool(self._audit_failure, username, client, "login-failed", None)
+            if until is not None:  # this failure locked the name
+                await run_in_threadpool(self._audit_failure, username, client, "lockout", until)
             return self._page(request, error=WRONG, username=username, status=401)
         token, signed = await run_in_threadpool(self.ctx.accounts.open_session, account)
         await run_in_threadpool(self.ctx.audit.record, account.username, "login", f"user:{account.username}",
@@ -80,6 +86,13 @@ class AuthViews:
         set_session_cookie(response, token, secure=self.ctx.config.cookie_secure,
                            max_age=self.ctx.config.session_max_s)
         return response
+
+    def _audit_failure(self, username: str, client: str, action: str, until: datetime | None) -> None:
+        """A failed login, an attempt on a locked name, or the lock itself, in the audit log (the name as typed,
+        never the password)."""
+        name = normalize_username(username)[:64] or "(trống)"
+        self.ctx.audit.record(name, action, f"user:{name}", client=client,
+                              after={"until": vn_datetime(until)} if until else None)
 
     async def logout(self, request: Request) -> Response:
         """End the session on the server (the cookie alone is worthless afterwards)."""

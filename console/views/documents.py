@@ -6,6 +6,8 @@ admins may do it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -102,18 +104,36 @@ class DocumentViews:
             "job": job, "state_labels": STATE_LABELS,
         })
 
-    async def remove(self, request: Request) -> Response:
-        account: Account = request.state.account
-        doc_id = request.path_params["doc_id"]
+    async def _removable(self, request: Request) -> Any:
+        """The operator document named in the path (404 for an unknown one; None, with a message, for a built-in)."""
         if not self.ctx.has_knowledge:
             raise NotFound()
         docs = {d.doc_id: d for d in await run_in_threadpool(self.jobs.documents)}
-        doc = docs.get(doc_id)
+        doc = docs.get(request.path_params["doc_id"])
         if doc is None:
             raise NotFound()
         if doc.shipped:
             flash(request, "Đây là tài liệu gốc của hệ thống, không gỡ được.", "error")
+            return None
+        return doc
+
+    async def confirm_remove(self, request: Request) -> Response:
+        """Removing changes the answers of the whole province and cannot be undone: ask first, on a page of its own
+        (works without JavaScript)."""
+        doc = await self._removable(request)
+        if doc is None:
             return RedirectResponse("/console/documents", status_code=303)
+        return render(self.templates, request, "console/document_remove.html", {"d": doc})
+
+    async def remove(self, request: Request) -> Response:
+        account: Account = request.state.account
+        doc = await self._removable(request)
+        if doc is None:
+            return RedirectResponse("/console/documents", status_code=303)
+        doc_id = doc.doc_id
+        form = await request.form()
+        if form.get("confirm") != "yes":  # only the confirmation page's button removes
+            return RedirectResponse(f"/console/documents/{quote(doc_id, safe='')}/remove", status_code=303)
         try:
             await run_in_threadpool(self.jobs.remove, doc_id)
         except KnowledgeError:
@@ -121,5 +141,5 @@ class DocumentViews:
             return RedirectResponse("/console/documents", status_code=303)
         await run_in_threadpool(self.ctx.audit.record, account.username, "doc-remove", f"doc:{doc_id}",
                                 before={"title": doc.title, "passages": doc.passages}, client=client_of(request))
-        flash(request, f"Đã gỡ tài liệu “{doc.title}” khỏi kho tri thức.")
+        flash(request, f"Đã gỡ tài liệu “{doc.title}” khỏi kho tri thức và xóa tệp đã lưu.")
         return RedirectResponse("/console/documents", status_code=303)

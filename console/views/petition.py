@@ -1,4 +1,5 @@
-"""One petition: its page, and the actions on it (accept, reassign, answer, deliver, close, reject, reopen).
+"""One petition: its page, and the actions on it (accept, reassign, confirm a triaged petition's agency, answer,
+deliver, close, reject, reopen).
 
 Every handler loads the petition through `_visible`, which answers 404 for a code outside the operator's agency
 exactly as for an unknown code. Each change is followed by an audit entry with the state before and after.
@@ -13,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from console.accounts import Account
-from console.answering import deliver_answer
+from console.answering import NOTICE_LABELS, notice_service
 from console.context import ConsoleContext
 from console.hotspots import cluster_of
 from console.queue import today, urgency
@@ -86,8 +87,14 @@ class PetitionViews:
                 # The form's conversation cannot be told apart from the rest of the chat: show what was filed only.
                 transcript = [Turn("user", record.text, record.created_at)]
         cluster = [r for r in cluster_of(self.ctx.store, record) if account.sees_record(r)]
-        return {"transcript": transcript, "transcript_found": transcript_found, "show_identity": identity,
-                "cluster": cluster, "audit": self.ctx.audit.entries(target=record.code, limit=100)}
+        # Dân giám sát and triage (issue 14 parts 5-6): the citizen's verdicts (a reopen shows its reason) and
+        # whether the petition still waits for an operator to confirm its agency.
+        ratings = self.ctx.store.ratings_of(record.code)
+        triage_pending = record.code in self.ctx.store.awaiting_triage([record.code])
+        return {"ratings": ratings, "triage_pending": triage_pending,
+                "transcript": transcript, "transcript_found": transcript_found, "show_identity": identity,
+                "cluster": cluster, "audit": self.ctx.audit.entries(target=record.code, limit=100),
+                "notices": notice_service(self.ctx).notices(record.id), "notice_labels": NOTICE_LABELS}
 
     async def page(self, request: Request) -> Response:
         record = await self._visible(request)
@@ -172,6 +179,36 @@ class PetitionViews:
             return RedirectResponse("/console/", status_code=303)
         return _redirect(updated)
 
+    async def confirm_agency(self, request: Request) -> Response:
+        """Triage: confirm the agency of a petition the router could not place (or send it to another one); the
+        change goes through the store's reassignment, which tells the citizen which agency handles it."""
+        record = await self._visible(request)
+        account: Account = request.state.account
+        form = await self._form(request)
+        agency = form.get("agency", "").strip() or record.agency
+        note = form.get("reason", "").strip()
+        if len(note) > MAX_REASON:
+            flash(request, f"Ghi chú quá dài (tối đa {MAX_REASON} ký tự).", "error")
+            return _redirect(record)
+        known = {a.code for a in self.ctx.agencies.all()}
+        if known and agency not in known:
+            flash(request, "Vui lòng chọn cơ quan giải quyết.", "error")
+            return _redirect(record)
+        if record.code not in await run_in_threadpool(self.ctx.store.awaiting_triage, [record.code]):
+            flash(request, "Hồ sơ này không còn chờ phân loại.", "error")
+            return _redirect(record)
+        try:
+            updated = await run_in_threadpool(self.ctx.store.confirm_agency, record.code, agency, account.username,
+                                              note or "Xác nhận cơ quan giải quyết")
+        except PetitionInvalid:
+            flash(request, "Mã cơ quan không hợp lệ.", "error")
+            return _redirect(record)
+        await run_in_threadpool(self._audit, request, "confirm-agency", record, updated, reason=note or None)
+        flash(request, f"Đã xác nhận cơ quan giải quyết hồ sơ {record.code}: {self.ctx.agencies.name(agency)}.")
+        if not account.sees(agency, record.commune_code):
+            return RedirectResponse("/console/", status_code=303)
+        return _redirect(updated)
+
     # -- answering --------------------------------------------------------------------------------------------
 
     async def answer(self, request: Request) -> Response:
@@ -203,20 +240,21 @@ class PetitionViews:
         if record.answer is None or record.delivery_state not in ("pending", "failed"):
             flash(request, "Không có câu trả lời nào đang chờ gửi.", "error")
             return _redirect(record)
-        await self._deliver(request, record)
+        await self._deliver(request, record, again=True)
         return _redirect(record)
 
-    async def _deliver(self, request: Request, record: PetitionRecord) -> None:
-        outcome = await deliver_answer(self.ctx.store, self.ctx.deliverer, record,
-                                       self.ctx.agencies.name(record.agency))
+    async def _deliver(self, request: Request, record: PetitionRecord, *, again: bool = False) -> None:
+        service = await run_in_threadpool(notice_service, self.ctx)
+        send = service.retry_answer if again else service.send_now
+        outcome = await send(self.ctx.store, record)
         if outcome.state in ("sent", "failed"):
             await run_in_threadpool(self._audit, request, "deliver", record, outcome.record,
                                     ok=outcome.state == "sent", error=outcome.error)
         messages = {
             "sent": ("Đã lưu câu trả lời và gửi tới người dân.", "ok"),
-            "failed": ("Đã lưu câu trả lời nhưng gửi tới người dân không thành công; hệ thống sẽ thử lại, "
+            "failed": ("Đã lưu câu trả lời nhưng gửi tới người dân chưa thành công; hệ thống sẽ tự thử lại, "
                        "hoặc bấm “Gửi lại”.", "error"),
-            "pending": ("Đã lưu câu trả lời; chưa cấu hình kênh gửi nên câu trả lời đang chờ gửi.", "error"),
+            "pending": ("Đã lưu câu trả lời; câu trả lời đang chờ gửi tới người dân.", "error"),
             "not-deliverable": ("Đã lưu câu trả lời. Người dân gửi ẩn danh nên không gửi được vào khung trò "
                                 "chuyện; người dân tra cứu bằng mã hồ sơ.", "ok"),
         }

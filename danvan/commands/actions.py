@@ -66,6 +66,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     import actions.runtime
     from danvan.errors import CommandError
     from danvan.services import AppServices
+    from knowledge.errors import KnowledgeError
 
     secret = settings.action_server_secret
     if not secret:
@@ -74,7 +75,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     services = AppServices(settings)
     if not args.no_warm_up:
-        services.warm_up()
+        try:
+            services.warm_up()
+        except KnowledgeError as exc:  # e.g. a tuning file edited by hand: one clear line, no traceback
+            raise CommandError(str(exc)) from exc
     actions.runtime.configure(services)
     actions.petition_submit.set_filing_limit(settings.petitions_per_hour)
     app = build_action_app(secret)

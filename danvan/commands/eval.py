@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from danvan.settings import Settings
 
@@ -21,14 +22,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     qa.add_argument("--corpus", type=Path, default=None,
                     help="documents to ingest into a temporary copy of the index (default: ../shared/corpus)")
     qa.add_argument("--json", action="store_true", help="print the figures as JSON")
+    qa.add_argument("--no-cv", action="store_true",
+                    help="skip the cross-validated figures (questions of the file that `danvan tune` learns from)")
     qa.set_defaults(handler=run_qa)
 
     register_routing(kinds)
 
     dialogues = kinds.add_parser("dialogues", help="scripted conversations (../shared/eval/dialogues.py format) "
                                  "against a private Rasa + action server stack on free ports")
-    dialogues.add_argument("files", type=Path, nargs="*",
-                           help="JSONL scripts (default: ../shared/eval/dev_dialogues.jsonl and tests/dialogues/*.jsonl)")
+    dialogues.add_argument(
+        "files", type=Path, nargs="*",
+        help="JSONL scripts (default: ../shared/eval/dev_dialogues.jsonl and tests/dialogues/*.jsonl)")
     dialogues.add_argument("--only", default="", help="comma-separated conversation ids or categories")
     dialogues.add_argument("--transcript", type=Path, default=None, help="write every turn and reply as JSONL here")
     dialogues.add_argument("--min-pass", type=float, default=None, help="pass rate needed for exit status 0")
@@ -42,21 +46,18 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
     import shutil
     import tempfile
 
-    from danvan.commands.index import expand_paths
     from danvan.errors import CommandError
     from knowledge import KnowledgeBase
     from knowledge.errors import KnowledgeError
     from knowledge.evaluation import evaluate, format_report, load_questions
+    from knowledge.tune import FOLDS
     from nlp.embedding import EncoderLoadError
 
-    corpus = args.corpus or settings.project_root.parent / "shared" / "corpus"
-    if not corpus.is_dir():
-        raise CommandError(f"corpus folder {corpus} not found; pass --corpus DIR")
+    corpus, files = corpus_files(args.corpus, settings)
     try:
         items = load_questions(args.file)
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot read {args.file}: {exc}") from exc
-    files = expand_paths([corpus])
     tmp = Path(tempfile.mkdtemp(prefix="danvan-eval-"))
     try:
         index_dir = tmp / "index"
@@ -71,14 +72,61 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
         except (EncoderLoadError, KnowledgeError) as exc:
             raise CommandError(str(exc)) from exc
         report = evaluate(kb, items)
+        cv = None if args.no_cv else cross_validated(kb, encoder, items, settings)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(f"{args.file}: {len(items)} questions; corpus {corpus} ({len(files)} files)\n")
-        print(format_report(report), end="")
+        data = report.to_dict()
+        if cv is not None:
+            for system, figures in cv[1].to_dict().items():
+                data[system]["cross_validated"] = {"questions": cv[0], **figures}  # type: ignore[index]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{args.file}: {len(items)} questions; corpus {corpus} ({len(files)} files)\n")
+    print("Fit: the shipped numbers and abstention fit (chosen on these questions when `danvan tune` uses them)\n")
+    print(format_report(report), end="")
+    if cv is None and not args.no_cv:
+        print("\nNone of these questions is one `danvan tune` learns from: the figures above are already held out.")
+    elif cv is not None:
+        print(f"\nCross-validated ({FOLDS} folds over the committed questions; each of the {cv[0]} questions of this "
+              "file that `danvan tune` learns from is answered by numbers and an abstention fit chosen without its "
+              "fold)\n")
+        print(format_report(cv[1]), end="")
     return 0
+
+
+def cross_validated(kb: Any, encoder: Any, items: list[dict], settings: Settings) -> tuple[int, Any] | None:
+    """The file's questions that are in `danvan tune`'s pool, each answered under its fold's fit; None when the
+    file shares no question with the pool."""
+    from knowledge import KnowledgeBase
+    from knowledge.evaluation import eval_normalize
+    from knowledge.retrieval import Retriever
+    from knowledge.tune import Prepared, cross_validated_report, load_pool, question_files
+
+    pool, _ = load_pool(question_files(settings.project_root))
+    wanted_keys = {eval_normalize(i["question"]) for i in items}
+    in_pool = [n for n, i in enumerate(pool) if eval_normalize(i["question"]) in wanted_keys]
+    if not in_pool:
+        return None
+    prepared = Prepared.gather(Retriever(kb.collection, encoder, tuning=kb.tuning.retrieval), pool)
+    chosen = set(in_pool)
+
+    def factory(tuning: Any, abstention: Any) -> Any:
+        return KnowledgeBase(kb.index_dir, encoder, kb.collection, ann_threshold=kb.ann_threshold,
+                             abstention=abstention, tuning=tuning)
+
+    return len(in_pool), cross_validated_report(prepared, kb.tuning, factory, lambda n: n in chosen)
+
+
+def corpus_files(corpus: Path | None, settings: Settings) -> tuple[Path, list[Path]]:
+    """The corpus folder (default ../shared/corpus) and its documents."""
+    from danvan.commands.index import expand_paths
+    from danvan.errors import CommandError
+
+    corpus = corpus or settings.project_root.parent / "shared" / "corpus"
+    if not corpus.is_dir():
+        raise CommandError(f"corpus folder {corpus} not found; pass --corpus DIR")
+    return corpus, expand_paths([corpus])
 
 
 # ------------------------------------------------------------------------------------------------------ dialogues

@@ -16,9 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def web_config(settings: Settings):
+    from bot.chat_log import chat_log_config
     from console.config import WebConfig
     from danvan.channels import build_deliverer
     from danvan.services import AppServices
+    from petitions.outbox import OutboxPolicy
 
     services = AppServices(settings)  # lazy: the knowledge base loads on first use of the Documents page
 
@@ -37,7 +39,16 @@ def web_config(settings: Settings):
         chat_turns_per_minute=settings.chat_turns_per_minute,
         chat_turns_per_minute_per_address=settings.chat_turns_per_minute_per_address,
         deliverer=build_deliverer(settings),
+        delivery_retry_s=settings.outbox_poll_s,
         knowledge_factory=lambda: services.knowledge,
+        extra={
+            "outbox_policy": OutboxPolicy(
+                backoff_base_s=settings.outbox_backoff_base_s, backoff_max_s=settings.outbox_backoff_max_s,
+                max_attempts=settings.outbox_max_attempts, lease_s=settings.outbox_lease_s, batch=settings.outbox_batch,
+            ),
+            "notices_file": settings.notices_file,
+            "webchat": chat_log_config(settings),
+        },
     )
 
 
@@ -69,5 +80,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     # uvicorn's own proxy-header handling is off: it would believe X-Forwarded-For from 127.0.0.1 whoever wrote it.
     # The app reads it only from DANVAN_TRUSTED_PROXIES (console/app.py ClientAddress).
     uvicorn.run(app, host=settings.host, port=args.port or settings.web_port, log_level="warning",
-                proxy_headers=False, forwarded_allow_ips="")
+                proxy_headers=False, forwarded_allow_ips="",
+                timeout_graceful_shutdown=5)  # open chat streams (server-sent events) never hold up a stop
     return 0

@@ -64,6 +64,7 @@ class TelegramStandin:
         self.max_poll_wait_s = max_poll_wait_s
         self.calls: list[Call] = []
         self.blocked_chats: set[int] = set()
+        self.down = False  # an outage: every call answers HTTP 502 until it is set back
         self.webhook: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._queue: list[tuple[dict[str, Any], bool]] = []  # (update, forced redelivery)
@@ -208,6 +209,8 @@ class TelegramStandin:
     # -- Telegram's side -------------------------------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> JSONResponse:
+        if self.down:
+            return _error(502, "Bad Gateway")
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
         method = request.path_params["method"]

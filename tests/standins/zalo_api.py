@@ -1,4 +1,8 @@
-"""A stand-in of the Zalo OA platform on 127.0.0.1: the OA API (message/cs) and OAuth (v4 token refresh).
+"""A stand-in of the Zalo OA platform on 127.0.0.1: the OA API (message/cs), OAuth (v4 token refresh) and ZNS
+(business.openapi.zalo.me/message/template: approved templates sent to a phone number).
+
+Like Zalo, it refuses a consultation message (-230) to a citizen whose last message to the OA — as this stand-in
+sent it through `make_text_event` — is older than 48 hours. `down = True` plays an outage (HTTP 503 everywhere).
 
 It also plays Zalo's webhook sender: `make_text_event` builds the body and the `X-ZEvent-Signature` header the way
 DESIGN §7 describes — written here independently of bot/, so a wrong recipe in the bridge fails the tests.
@@ -25,6 +29,7 @@ from tests.standins._wait import wait_for
 
 T = TypeVar("T")
 TEXT_LIMIT = 2000
+FREE_WINDOW_S = 48 * 3600
 
 
 class ZaloStandin:
@@ -36,6 +41,10 @@ class ZaloStandin:
         self.sent: list[dict[str, Any]] = []
         self.refreshes: list[dict[str, Any]] = []
         self.unreachable_users: dict[str, tuple[int, str]] = {}
+        self.last_interaction_ms: dict[str, int] = {}
+        self.approved_templates: set[str] = set()
+        self.zns_sent: list[dict[str, Any]] = []
+        self.down = False
         self._lock = threading.Lock()
         self._valid_access: set[str] = set()
         self._refresh_token = ""
@@ -43,6 +52,7 @@ class ZaloStandin:
         app = Starlette(routes=[
             Route("/v3.0/oa/message/cs", self._message_cs, methods=["POST"]),
             Route("/v4/oa/access_token", self._access_token, methods=["POST"]),
+            Route("/message/template", self._message_template, methods=["POST"]),
         ])
         self._server = BackgroundServer(app, port)
 
@@ -96,13 +106,16 @@ class ZaloStandin:
 
     def make_text_event(self, user_id: str, text: str, *, msg_id: str | None = None, timestamp_ms: int | None = None,
                         secret: str | None = None) -> tuple[bytes, dict[str, str]]:
+        when = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        with self._lock:
+            self.last_interaction_ms[user_id] = max(when, self.last_interaction_ms.get(user_id, 0))
         event = {
             "event_name": "user_send_text",
             "sender": {"id": user_id},
             "recipient": {"id": "oa-id-standin"},
             "message": {"text": text, "msg_id": msg_id or secrets.token_hex(12)},
         }
-        return self.make_event(event, timestamp_ms=timestamp_ms, secret=secret)
+        return self.make_event(event, timestamp_ms=when, secret=secret)
 
     # -- what the OA sent ------------------------------------------------------------------------------------
 
@@ -116,7 +129,35 @@ class ZaloStandin:
 
     # -- Zalo's side -----------------------------------------------------------------------------------------
 
+    def zns(self, phone: str | None = None) -> list[dict[str, Any]]:
+        """The ZNS template messages sent (to one phone, "84…")."""
+        with self._lock:
+            return [m for m in self.zns_sent if phone is None or m["phone"] == phone]
+
+    async def _message_template(self, request: Request) -> JSONResponse:
+        if self.down:
+            return JSONResponse({"error": "unavailable"}, status_code=503)
+        token = request.headers.get("access_token", "")
+        with self._lock:
+            valid = token in self._valid_access
+        if not valid:
+            return JSONResponse({"error": -124, "message": "Access token is invalid"})
+        body = await request.json()
+        phone = str(body.get("phone") or "")
+        data = body.get("template_data")
+        if not (phone.isdigit() and phone.startswith("84")) or not isinstance(data, dict):
+            return JSONResponse({"error": -108, "message": "Phone number is invalid"})
+        if body.get("template_id") not in self.approved_templates:
+            return JSONResponse({"error": -1123, "message": "Template is not approved"})
+        with self._lock:
+            self.zns_sent.append(body)
+        return JSONResponse({"error": 0, "message": "Success",
+                             "data": {"msg_id": f"z{next(self._msg_ids)}", "sent_time": str(int(time.time() * 1000)),
+                                      "quota": {"dailyQuota": "500", "remainingQuota": "499"}}})
+
     async def _message_cs(self, request: Request) -> JSONResponse:
+        if self.down:
+            return JSONResponse({"error": "unavailable"}, status_code=503)
         token = request.headers.get("access_token", "")
         with self._lock:
             valid = token in self._valid_access
@@ -132,6 +173,9 @@ class ZaloStandin:
         if user_id in self.unreachable_users:
             code, text = self.unreachable_users[user_id]
             return JSONResponse({"error": code, "message": text})
+        seen = self.last_interaction_ms.get(user_id)
+        if seen is not None and time.time() - seen / 1000 > FREE_WINDOW_S:
+            return JSONResponse({"error": -230, "message": "User has not interacted with the OA in the past 48 hours"})
         with self._lock:
             self.sent.append({**body, "access_token": token})
         return JSONResponse({"error": 0, "message": "Success",
