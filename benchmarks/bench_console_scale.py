@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
 
 from petitions.models import Petition  # noqa: E402
 from tests.fixtures_console import ConsoleEnv, build_console_env  # noqa: E402
@@ -86,7 +87,7 @@ def measure(env: ConsoleEnv, rounds: int) -> dict[str, list[float]]:
         codes = list(conn.scalars(select(Petition.code).order_by(Petition.id.desc()).limit(200)))
     rng = random.Random(1)
 
-    def get(client, url: str) -> None:  # noqa: ANN001
+    def get(client: TestClient, url: str) -> None:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
 

@@ -12,11 +12,12 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,10 +25,9 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from console.tables import LoginAttempt, LoginSession, User, aware, create_schema, utcnow
-
-if TYPE_CHECKING:
-    from petitions.store import PetitionRecord
+from console.tables import LoginAttempt, LoginSession, User, create_schema, utcnow
+from petitions.codes import AGENCY_RE
+from petitions.records import stored_at
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ MAX_PASSWORD = 1024
 # Login attempts (name, client address, time, success) are kept this long for investigating incidents.
 LOGIN_ATTEMPTS_KEPT = timedelta(days=30)
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-_AGENCY_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 
 
 def _common_passwords() -> frozenset[str]:
@@ -87,6 +86,16 @@ class AccountLocked(Exception):
         self.until = until
 
 
+class Placed(Protocol):
+    """What visibility is decided on: a petition's agency and commune (a full record or a hotspot's brief)."""
+
+    @property
+    def agency(self) -> str: ...
+
+    @property
+    def commune_code(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Account:
     id: int
@@ -106,7 +115,7 @@ class Account:
             return True
         return agency == self.agency and (self.commune is None or commune_code == self.commune)
 
-    def sees_record(self, record: PetitionRecord) -> bool:
+    def sees_record(self, record: Placed) -> bool:
         return self.sees(record.agency, record.commune_code)
 
 
@@ -177,7 +186,7 @@ class Accounts:
     def ensure_schema(self) -> None:
         create_schema(self.engine)
 
-    def _tx(self) -> Session:
+    def _tx(self) -> AbstractContextManager[Session]:
         return self._sessions.begin()
 
     # -- accounts ---------------------------------------------------------------------------------------------------
@@ -192,9 +201,9 @@ class Accounts:
             raise AccountError(f"role must be one of: {', '.join(ROLES)}")
         if role == "operator" and not agency:
             raise AccountError("an operator needs --agency CODE")
-        if agency is not None and not _AGENCY_RE.match(agency):
+        if agency is not None and not AGENCY_RE.match(agency):
             raise AccountError(f"not an agency code: {agency!r}")
-        if commune is not None and (role != "operator" or not _AGENCY_RE.match(commune)):
+        if commune is not None and (role != "operator" or not AGENCY_RE.match(commune)):
             raise AccountError("--commune CODE narrows an operator to one commune")
         self._check_password(password, name)
         now = self.clock()
@@ -273,9 +282,11 @@ class Accounts:
         ok = ok and row is not None and bool(row.active)
         with self._tx() as session:
             session.add(LoginAttempt(username=name, client=client, ok=ok, at=now))
-            if ok and self._hasher.check_needs_rehash(row.password_hash):
-                session.get(User, row.id).password_hash = self._hasher.hash(password)
-        if not ok:
+            if ok and row is not None and self._hasher.check_needs_rehash(row.password_hash):
+                user = session.get(User, row.id)
+                if user is not None:
+                    user.password_hash = self._hasher.hash(password)
+        if not ok or row is None:  # ok implies a row: the second test only tells the type checker
             log.info("console login failed")
             raise LoginFailed()
         return _account(row)
@@ -297,8 +308,8 @@ class Accounts:
         with self._tx() as session:
             last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(
                 LoginAttempt.username == name, LoginAttempt.ok.is_(True)))
-            floor = max(since, aware(last_ok)) if last_ok else since
-            times = [aware(t) for t in session.scalars(select(LoginAttempt.at).where(
+            floor = max(since, stored_at(last_ok)) if last_ok else since
+            times = [stored_at(t) for t in session.scalars(select(LoginAttempt.at).where(
                 LoginAttempt.username == name, LoginAttempt.ok.is_(False), LoginAttempt.at > floor,
             ).order_by(LoginAttempt.at))]
         limit = policy.failures
@@ -349,13 +360,13 @@ class Accounts:
             if row is None:
                 return None
             user = session.get(User, row.user_id)
-            idle_end = aware(row.last_seen_at) + self.session_idle
-            if user is None or not user.active or aware(row.expires_at) <= now or idle_end <= now:
+            idle_end = stored_at(row.last_seen_at) + self.session_idle
+            if user is None or not user.active or stored_at(row.expires_at) <= now or idle_end <= now:
                 session.delete(row)
                 return None
-            if now - aware(row.last_seen_at) > timedelta(seconds=30):
+            if now - stored_at(row.last_seen_at) > timedelta(seconds=30):
                 row.last_seen_at = now
-            return SignedIn(_account(user), row.csrf_token, min(aware(row.expires_at), now + self.session_idle))
+            return SignedIn(_account(user), row.csrf_token, min(stored_at(row.expires_at), now + self.session_idle))
 
     def close_session(self, token: str | None) -> None:
         if not token:

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import sessionmaker
 
-from console.tables import AuditEntry, aware, utcnow
+from console.tables import AuditEntry, utcnow
+from petitions.records import stored_at
 
 # Vietnamese names of the actions, as the audit page shows them.
 ACTION_LABELS = {
@@ -86,7 +87,7 @@ class AuditLog:
         stmt = stmt.order_by(AuditEntry.id.desc()).limit(max(0, limit)).offset(max(0, offset))
         with self._sessions.begin() as session:
             return [
-                AuditRecord(r.id, aware(r.at), r.actor, r.action, r.target, r.agency, _load(r.before),
+                AuditRecord(r.id, stored_at(r.at), r.actor, r.action, r.target, r.agency, _load(r.before),
                             _load(r.after), r.client)
                 for r in session.scalars(stmt)
             ]

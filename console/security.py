@@ -100,7 +100,9 @@ def real_client(peer: str, forwarded_for: Sequence[str], trusted: Sequence[Netwo
 
 
 def tokens_match(expected: str | None, given: object) -> bool:
-    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
+    if not expected or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def check_origin(request: Request) -> None:

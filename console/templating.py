@@ -1,7 +1,6 @@
 """The console's Jinja environment: autoescaping everywhere, Vietnamese date formats, labels, the CSRF field."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,8 @@ from starlette.templating import Jinja2Templates
 
 from console.security import CSRF_FIELD
 from petitions.models import KIND_LABELS, STATUS_LABELS
+from petitions.vn_time import VN_TZ, vn_date, vn_datetime  # noqa: F401 - VN_TZ re-exported for the console
 
-VN_TZ = timezone(timedelta(hours=7), "ICT")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "web": "Trang web", "rest": "Trang web"}
@@ -25,20 +24,6 @@ DELIVERY_LABELS = {
     "failed": "Gửi không thành công",
     "not-deliverable": "Không gửi được (người dân gửi ẩn danh)",
 }
-
-
-def vn_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
-
-
-def vn_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(VN_TZ).date()
-    return value.strftime("%d/%m/%Y")
 
 
 AUDIT_FIELDS = {

@@ -31,7 +31,11 @@ _GUESS_BONUS = 2.0  # pyvi's guess counts double: it knows general Vietnamese, t
 QUESTION_SAMPLE = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
 _SAMPLE_FORMS = ("diacritics", "colloquial", "typo")  # a typo question misspells one word, its others are sound
 _COMMON_WORDS = STOPWORDS_ACCENTED | frozenset(
-    ["ngày", "năm", "tháng", "ai", "nào", "gì", "đâu", "bao", "nhiêu", "khi", "nào", "thế", "nào", "ra", "sao", "có", "không", "được", "phải", "cần", "muốn", "hỏi", "biết", "ký", "ban", "hành", "ở", "đâu", "người", "dân", "xã", "phường", "tỉnh", "huyện"]
+    [
+        "ngày", "năm", "tháng", "ai", "nào", "gì", "đâu", "bao", "nhiêu", "khi", "nào", "thế", "nào", "ra", "sao", "có",
+        "không", "được", "phải", "cần", "muốn", "hỏi", "biết", "ký", "ban", "hành", "ở", "đâu", "người", "dân", "xã",
+        "phường", "tỉnh", "huyện",
+    ]
 )
 
 

@@ -15,14 +15,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.answertype import PERSON, AnswerTypes
+from knowledge.answertype import AMOUNT, PERSON, AnswerTypes
 from knowledge.blocks import office, parse_addressees, parse_header, parse_signature
 from knowledge.citation import place_name, short_issuer, short_name, source_line
 from knowledge.collection import Collection
 from knowledge.duties import NamedAgency, covering_line, named_agency, names_document
 from knowledge.models import DocInfo, Passage
 from knowledge.paragraphs import is_caps, split_glued_heading
-from knowledge.questionform import Form, load_cues, load_quote_names, load_reference_words, question_form
+from knowledge.questionform import (
+    Form,
+    has_cue,
+    load_cues,
+    load_other_documents,
+    load_quote_names,
+    load_reference_words,
+    question_form,
+)
 from knowledge.quoting import NamedQuote, clean_quote, named_quotes
 from knowledge.terms import STOPWORDS_FOLDED, content_syllables
 from knowledge.tuning import AnswerTuning
@@ -100,10 +108,15 @@ def structural_answer(collection: Collection, question: str, rows: list[int]) ->
     doc = _named_document(collection, question, rows)
     if doc is None:
         return None
-    ask = AnswerTypes.load().classify(question)
-    if ask is not None and ask.kind != PERSON:  # "số điện thoại của người ký": a fact no formal block holds
+    own_kind = tuple(folded_syllables(doc.kind))
+    others = tuple(kind for kind in load_other_documents() if kind != own_kind)
+    if has_cue(folded_syllables(question), others):  # "Chỉ thị … mà công văn 608 nhắc tới … của ai?"
         return None
     form = question_form(question)
+    ask = AnswerTypes.load().classify(question)
+    # "số điện thoại của người ký": a fact no formal block holds; a person (the signer) or a count of points is one
+    if ask is not None and ask.kind != PERSON and not (ask.kind == AMOUNT and form.count):
+        return None
     agency = named_agency(question)
     if not _only_structure_asked(question, agency, doc):
         return _field_answer(collection, doc, form)
@@ -213,6 +226,8 @@ def _quote_answer(
                 score -= weights.summary_penalty * collection.docs[passage.doc_id].summary
                 units.append(_Unit(piece, rank, row, order, score))
                 order += 1
+    dated = _dated_mentions(question, units) if question_form(question).date else []
+    units = dated or units  # "quyết định 290 ban hành ngày nào": the sentence naming 290 with its date
     ask = AnswerTypes.load().classify(question)
     if ask is not None:  # "mấy giờ?": only a sentence that holds a time of day states the fact asked for
         giving = [u for u in units if AnswerTypes.load().gives(ask, u.text)]
@@ -239,6 +254,18 @@ def _quote_answer(
     doc = collection.docs[passage.doc_id]
     line = source_line(doc, [passage.section], headings.get(best.row, ""))
     return Composed(f"“{fact}”\n{line}", _full(collection, [best.row]))
+
+
+def _dated_mentions(question: str, units: list[_Unit]) -> list[_Unit]:
+    """Units that name a document the question names by number together with its date ("290-QĐ/TW, ngày …")."""
+    numbers = [t for t in folded_syllables(question) if t.isdigit() and len(t) >= 2]
+    found = []
+    for unit in units:
+        for number in numbers:
+            if re.search(rf"(?<!\d){number}\b[^.;“”]{{0,40}}?ngày\s+\d{{1,2}}/\d{{1,2}}/\d{{4}}", unit.text):
+                found.append(unit)
+                break
+    return found
 
 
 def _named_quote(units: list[_Unit], question: str) -> tuple[_Unit, NamedQuote] | None:

@@ -28,7 +28,11 @@ AMOUNT, PERSON = "amount", "person"
 # identifier) and, for "mấy", only before a unit: elsewhere "mấy" is the colloquial plural ("mấy anh", "mấy chú").
 _NOT_AMOUNT_BEFORE = frozenset({"nam", "ngay", "thang", "khoa", "so", "hieu", "thu"})  # "số hiệu bao nhiêu"
 _UNITS = frozenset(
-    ["lan", "nguoi", "ngay", "thang", "nam", "buoi", "chuong", "dieu", "diem", "muc", "phan", "khoan", "tuoi", "gio", "cap", "bo", "loai", "vu", "phong", "xa", "phuong", "ap", "thon", "tinh", "huyen", "met", "km", "ha", "tan", "kg", "lit", "chiec", "to", "doi"]
+    [
+        "lan", "nguoi", "ngay", "thang", "nam", "buoi", "chuong", "dieu", "diem", "muc", "phan", "khoan", "tuoi", "gio",
+        "cap", "bo", "loai", "vu", "phong", "xa", "phuong", "ap", "thon", "tinh", "huyen", "met", "km", "ha", "tan",
+        "kg", "lit", "chiec", "to", "doi",
+    ]
 )
 # A yes/no question ("có khen mấy người làm dân vận giỏi không") uses "mấy" as a plural, not to count.
 _YES_NO = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "chua", "ha"})
@@ -205,9 +209,10 @@ def _amount_unit(tokens: list[str], folded: list[str], accented: bool) -> str | 
     for i, token in enumerate(folded):
         if token == "bao" and i + 1 < len(folded) and folded[i + 1] in ("nhieu", "nhiu"):
             start, after = i, i + 2
-        elif accented and tokens[i] == "nhiêu" and i > 0 and folded[i - 1] != "bao" or (token == "may" and i + 1 < len(folded) and not _YES_NO & set(folded[i:])
-              and not _contains_any(folded[i + 2:], _EXPLAIN)
-              and (folded[i + 1] in _UNITS or (i > 0 and folded[i - 1] in ("gom", "co")))):  # colloquial "lương nhiêu"
+        elif (accented and tokens[i] == "nhiêu" and i > 0 and folded[i - 1] != "bao") or (  # colloquial "lương nhiêu"
+                token == "may" and i + 1 < len(folded) and not _YES_NO & set(folded[i:])
+                and not _contains_any(folded[i + 2:], _EXPLAIN)
+                and (folded[i + 1] in _UNITS or (i > 0 and folded[i - 1] in ("gom", "co")))):
             start, after = i, i + 1
         elif token == "so" and i + 1 < len(folded) and folded[i + 1] == "luong":
             return ""

@@ -23,6 +23,7 @@ from knowledge.retrieval import SYSTEMS, Retriever, Search
 from knowledge.store import MANIFEST, Manifest, index_lock, load_collection, read_manifest, save_collection
 from knowledge.thesaurus import Thesaurus
 from knowledge.tuning import Tuning, check_abstention
+from nlp.protocols import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class KnowledgeBase:
     def __init__(
         self,
         index_dir: Path,
-        encoder: object,
+        encoder: TextEncoder,
         collection: Collection,
         *,
         ann_threshold: int = 20000,
@@ -70,7 +71,7 @@ class KnowledgeBase:
     def open(
         cls,
         index_dir: Path,
-        encoder: object,
+        encoder: TextEncoder,
         ann_threshold: int = 20000,
         *,
         documents_dir: Path | None = None,

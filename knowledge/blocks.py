@@ -51,8 +51,8 @@ class Header:
     noise: tuple[str, ...] = field(default_factory=tuple)
 
     def clean_text(self) -> str:
-        parts = [self.issuer, f"Số: {self.number}" if self.number else "", f"V/v {self.subject}" if self.subject else "",
-                 self.place_date]
+        parts = [self.issuer, f"Số: {self.number}" if self.number else "",
+                 f"V/v {self.subject}" if self.subject else "", self.place_date]
         return "\n".join(p for p in parts if p)
 
 

@@ -17,6 +17,7 @@ from knowledge.ingest import PreparedDocument, prepare
 from knowledge.models import DocInfo, Passage
 from knowledge.readers import SUPPORTED_SUFFIXES
 from knowledge.store import FORMAT_VERSION, SOURCES, Manifest, load_collection, read_manifest, save_collection
+from nlp.protocols import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ def stamp(tuning_digest: str) -> dict[str, str]:
 
 
 def sync(
-    index_dir: Path, encoder: object, ann_threshold: int, documents_dir: Path, tuning_digest: str = ""
+    index_dir: Path, encoder: TextEncoder, ann_threshold: int, documents_dir: Path, tuning_digest: str = ""
 ) -> Collection:
     """Return the saved collection brought up to date with the shipped documents, the encoder and the tuning.
 
@@ -86,7 +87,7 @@ def _reread_sources(index_dir: Path, manifest: Manifest) -> list[PreparedDocumen
 
 
 def assemble(
-    base: Collection, new_docs: list[PreparedDocument], dropped: set[str], encoder: object, ann_threshold: int
+    base: Collection, new_docs: list[PreparedDocument], dropped: set[str], encoder: TextEncoder, ann_threshold: int
 ) -> Collection:
     """A collection with `new_docs` added or replaced and `dropped` removed; only `new_docs` are embedded."""
     replaced = {d.doc_id: d for d in new_docs}
@@ -122,17 +123,17 @@ def _is_shipped(doc_id: str, base: Collection, replaced: dict[str, PreparedDocum
     return base.docs[doc_id].shipped
 
 
-def _embed(encoder: object, info: DocInfo, passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
+def _embed(encoder: TextEncoder, info: DocInfo, passages: list[Passage]) -> tuple[np.ndarray, np.ndarray]:
     """Passage and sentence vectors of one document (index text = short document name + place + text)."""
     texts = index_texts({info.doc_id: info}, passages)
     sentences = [s for p in passages for s in sentence_texts(info, p)]
-    vectors = encoder.encode_passages(texts + sentences)  # type: ignore[attr-defined]
+    vectors = encoder.encode_passages(texts + sentences)
     return vectors[: len(texts)], vectors[len(texts):]
 
 
-def model_name(encoder: object) -> str:
+def model_name(encoder: TextEncoder) -> str:
     return str(getattr(encoder, "name", type(encoder).__name__))
 
 
-def encoder_dim(encoder: object) -> int:
+def encoder_dim(encoder: TextEncoder) -> int:
     return int(encoder.dim)

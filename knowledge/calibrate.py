@@ -14,13 +14,16 @@ more than an honest "not covered" that comes with an offer to file a petition.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from knowledge.abstention import FEATURES, GATES, LogisticRule
+from knowledge.collection import Collection
 from knowledge.evaluation import is_hit
-from knowledge.retrieval import SYSTEMS
+from knowledge.retrieval import SYSTEMS, Search
 from knowledge.tuning import AbstentionTuning
 
 log = logging.getLogger(__name__)
@@ -28,18 +31,27 @@ log = logging.getLogger(__name__)
 CALIBRATION_PATH = Path(__file__).resolve().parent / "data" / "calibration.jsonl"
 
 
+class Searcher(Protocol):
+    """What calibration asks of a knowledge base or a bare Retriever: rank a question, read back its passages."""
+
+    @property
+    def collection(self) -> Collection: ...
+
+    def search(self, question: str) -> Search: ...
+
+
 def collect(
-    kb: object, questions: list[dict], searches: list[object] | None = None
+    kb: Searcher, questions: list[dict], searches: Sequence[Search] | None = None
 ) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """Per system: feature matrix (FEATURES then GATES), labels (1 = answerable and retrieved, 0 = unanswerable) and
     question ids. `searches`, when given, are the questions' searches already made (one per question)."""
     out: dict[str, tuple[list, list, list]] = {s: ([], [], []) for s in SYSTEMS}
     for n, item in enumerate(questions):
-        search = searches[n] if searches is not None else kb.search(item["question"])  # type: ignore[attr-defined]
+        search = searches[n] if searches is not None else kb.search(item["question"])
         for system in SYSTEMS:
-            ranking = search.rankings[system]  # type: ignore[attr-defined,union-attr]
+            ranking = search.rankings[system]
             if item["answerable"]:
-                passages = [kb.collection.passages[r] for r in ranking.rows[:3]]  # type: ignore[attr-defined]
+                passages = [kb.collection.passages[r] for r in ranking.rows[:3]]
                 if not is_hit(item, passages):
                     continue  # a retrieval miss says nothing about when to abstain
                 label = 1

@@ -24,7 +24,8 @@ def short_issuer(issuer: str) -> str:
 def document_name(doc: DocInfo) -> str:
     """"Công văn số 608/UBND-NCPC ngày 02/4/2019 của UBND tỉnh Tây Ninh", or the title when there is no number."""
     if doc.summary:
-        return f"bản tóm tắt về {_CARD_PREFIX_RE.sub('', doc.title)} (do hệ thống biên soạn, không phải văn bản chính thức)"
+        return (f"bản tóm tắt về {_CARD_PREFIX_RE.sub('', doc.title)}"
+                " (do hệ thống biên soạn, không phải văn bản chính thức)")
     if doc.number:
         name = f"{doc.kind or 'văn bản'} số {doc.number}"
         if doc.date:

@@ -9,8 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss  # imported where used: loading FAISS is not needed just to name its types
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +28,7 @@ RECALL_SAMPLE = 200
 class DenseIndex:
     """A FAISS index whose row i is passage i of the collection."""
 
-    index: object  # faiss.Index
+    index: faiss.Index
     kind: str  # "flat" | "hnsw"
     recall_at_10: float | None = None
 
@@ -39,16 +43,16 @@ class DenseIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         dim = vectors.shape[1]
         if len(vectors) <= ann_threshold:
-            index = faiss.IndexFlatIP(dim)
-            index.add(vectors)
-            return cls(index, "flat")
-        index = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-        index.add(vectors)
-        recall = measure_recall(index, vectors)
+            flat = faiss.IndexFlatIP(dim)
+            flat.add(vectors)
+            return cls(flat, "flat")
+        hnsw = faiss.IndexHNSWFlat(dim, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        hnsw.hnsw.efSearch = HNSW_EF_SEARCH
+        hnsw.add(vectors)
+        recall = measure_recall(hnsw, vectors)
         log.info("approximate index over %d vectors: recall@10 vs exact = %.3f", len(vectors), recall)
-        return cls(index, "hnsw", recall)
+        return cls(hnsw, "hnsw", recall)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the k nearest passages for each query row; rows are -1 past the collection size."""
@@ -66,11 +70,12 @@ class DenseIndex:
 
         index = faiss.read_index(str(path))
         if kind == "hnsw":
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+            # read_index hands back the concrete (downcast) index; its stub declares only the base class.
+            cast(faiss.IndexHNSW, index).hnsw.efSearch = HNSW_EF_SEARCH
         return cls(index, kind, recall_at_10)
 
 
-def measure_recall(index: object, vectors: np.ndarray, k: int = 10, sample: int = RECALL_SAMPLE) -> float:
+def measure_recall(index: faiss.Index, vectors: np.ndarray, k: int = 10, sample: int = RECALL_SAMPLE) -> float:
     """Mean overlap of the approximate and the exact top-k, for a fixed sample of the vectors used as queries."""
     import faiss
 
@@ -80,6 +85,6 @@ def measure_recall(index: object, vectors: np.ndarray, k: int = 10, sample: int 
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth = exact.search(queries, k)
-    _, found = index.search(queries, k)  # type: ignore[attr-defined]
+    _, found = index.search(queries, k)
     hits = sum(len(set(t) & set(f)) for t, f in zip(truth.tolist(), found.tolist(), strict=False))
     return hits / float(truth.size)

@@ -12,7 +12,8 @@ _SEPARATOR_RE = re.compile(r"^[\s|\-=_*~.]*$")
 _EDITORIAL_RE = re.compile(r"^\[.*\]$")
 _BOLD_RE = re.compile(r"\*\*|__")
 
-CHAPTER_RE = re.compile(r"^(?P<word>Chương|CHƯƠNG|Phần thứ|PHẦN THỨ|Phần|PHẦN|Mục|MỤC)\s+(?P<mark>[IVXLC]+|\d+)\b\.?\s*(?P<rest>.*)$")
+CHAPTER_RE = re.compile(
+    r"^(?P<word>Chương|CHƯƠNG|Phần thứ|PHẦN THỨ|Phần|PHẦN|Mục|MỤC)\s+(?P<mark>[IVXLC]+|\d+)\b\.?\s*(?P<rest>.*)$")
 ARTICLE_RE = re.compile(r"^(?:Điều|ĐIỀU)\s+(?P<mark>\d+[a-z]?)\s*[.:]\s*(?P<rest>.*)$", re.S)
 ROMAN_RE = re.compile(r"^(?P<mark>[IVX]{1,5})[.)]\s+(?P<rest>.*)$", re.S)
 NUMBERED_RE = re.compile(r"^(?P<mark>\d{1,3}(?:\.\d{1,3})*)[.)]\s+(?P<rest>.*)$", re.S)
@@ -21,7 +22,8 @@ BULLET_RE = re.compile(r"^[-–—•+*]\s+(?P<rest>.*)$", re.S)
 ADDRESSEES_RE = re.compile(r"^(?:Kính gửi|KÍNH GỬI)\s*:?\s*(?P<rest>.*)$", re.S)
 RECIPIENTS_RE = re.compile(r"^(?:Nơi nhận|NƠI NHẬN)\s*:?\s*(?P<rest>.*)$", re.S)
 SIGNATURE_START_RE = re.compile(r"^(?:T/M|TM\.|KT\.|JCT\.|TL\.|TUQ\.|Q\.|\(đã ký\)|\(Đã ký\)|\(ký\))", re.I)
-PLACE_DATE_RE = re.compile(r"(?P<place>[^\W\d][^,\n]{1,40}),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})")
+PLACE_DATE_RE = re.compile(
+    r"(?P<place>[^\W\d][^,\n]{1,40}),\s*ngày\s+(?P<d>\d{1,2})\s+tháng\s+(?P<m>\d{1,2})\s+năm\s+(?P<y>\d{4})")
 ROLE_WORDS = (
     "CHỦ TỊCH", "TỔNG BÍ THƯ", "BÍ THƯ", "BỘ TRƯỞNG", "THỨ TRƯỞNG", "GIÁM ĐỐC", "TRƯỞNG BAN", "THỦ TƯỚNG",
     "CHÁNH VĂN PHÒNG", "CHÁNH THANH TRA", "TRƯỞNG PHÒNG", "HIỆU TRƯỞNG",

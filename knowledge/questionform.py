@@ -57,6 +57,13 @@ def load_quote_names(path: Path = DEFAULT_PATH) -> Cues:
 
 
 @lru_cache(maxsize=4)
+def load_other_documents(path: Path = DEFAULT_PATH) -> Cues:
+    """Kinds of document a question may be about besides the one it names (see questionforms.yml), folded."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(tuple(folded_syllables(str(p))) for p in data.get("other_documents", []) if folded_syllables(str(p)))
+
+
+@lru_cache(maxsize=4)
 def load_reference_words(path: Path = DEFAULT_PATH) -> frozenset[str]:
     """Folded syllables that only point at a document or frame a question (see questionforms.yml)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

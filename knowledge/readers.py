@@ -54,7 +54,8 @@ def read_document(path: Path, data: bytes | None = None) -> RawDocument:
     suffix = path.suffix.lower()
     reader = _READERS.get(suffix)
     if reader is None:
-        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise IngestError(
+            path, f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     if data is None:
         try:
             data = path.read_bytes()

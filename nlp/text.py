@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from nlp.limits import MAX_RESTORE_CHARS, MAX_RESTORE_TOKEN_CHARS
@@ -82,7 +83,7 @@ def has_diacritics(text: str) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _accent_restorer():
+def _accent_restorer() -> Callable[[str], str]:
     # pyvi loads a CRF model on first use; keep that off import time.
     from pyvi import ViUtils
 

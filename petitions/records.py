@@ -7,15 +7,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 
+from petitions.codes import AGENCY_RE
 from petitions.models import KIND_LABELS, KINDS, MAX_CONSENT_TEXT, MAX_TEXT, OPEN_STATUSES, STATUS_LABELS
 from petitions.phone import normalize_phone
+from petitions.vn_time import VN_TZ, aware, vn_today  # noqa: F401 - re-exported for the store and the console
 
-VN_TZ = timezone(timedelta(hours=7), "ICT")  # Vietnam keeps no daylight saving time
-AGENCY_RE = re.compile(r"^[a-z][a-z0-9-]{1,63}$")
 _E164_RE = re.compile(r"^\+84\d{9,10}$")
 BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd\ud800-\udfff]")
+
+
+def stored_at(value: datetime) -> datetime:
+    """`aware` of a NOT NULL time column: `aware` passes None through, so its result type admits None; this one's
+    does not (a datetime is always truthy, so the `or` never takes its right side)."""
+    return aware(value) or value
 
 
 class PetitionInvalid(ValueError):
@@ -24,17 +30,6 @@ class PetitionInvalid(ValueError):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
-
-
-def vn_today() -> date:
-    return datetime.now(VN_TZ).date()
-
-
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ written; a redelivered chat message carries the same idempotency key and gets th
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import logging
 import os
@@ -48,6 +49,7 @@ from petitions.records import (  # noqa: F401 - re-exported: the store's API spe
     PetitionRecord,
     aware,
     check_text,
+    stored_at,
     validate_new,
     vn_today,
 )
@@ -133,10 +135,10 @@ def owner_key(sender_id: str) -> str:
 
 
 def _to_record(row: Petition, with_history: bool = True) -> PetitionRecord:
-    history = ()
+    history: tuple[HistoryEntry, ...] = ()
     if with_history:
         history = tuple(
-            HistoryEntry(h.from_status, h.to_status, h.actor, h.note, aware(h.at)) for h in row.history
+            HistoryEntry(h.from_status, h.to_status, h.actor, h.note, stored_at(h.at)) for h in row.history
         )
     return PetitionRecord(
         id=row.id,
@@ -156,8 +158,8 @@ def _to_record(row: Petition, with_history: bool = True) -> PetitionRecord:
         confidence=float(row.confidence),
         kind=row.kind,
         status=row.status,
-        created_at=aware(row.created_at),
-        updated_at=aware(row.updated_at),
+        created_at=stored_at(row.created_at),
+        updated_at=stored_at(row.updated_at),
         due_date=row.due_date,
         answer=row.answer,
         answered_at=aware(row.answered_at),
@@ -393,6 +395,7 @@ class PetitionStore:
             stmt = stmt.where(Petition.search_text.like(f"%{needle}%", escape="\\"))
         return stmt
 
+    # In the class body below this method, `list` names it: later annotations spell out `builtins.list`.
     def list(
         self, filters: PetitionFilter | None = None, *, limit: int = 50, offset: int = 0, newest_first: bool = True
     ) -> list[PetitionRecord]:
@@ -405,7 +408,7 @@ class PetitionStore:
             return [_to_record(r, with_history=False) for r in session.scalars(stmt)]
 
     def queue_page(self, filters: PetitionFilter | None = None, *, limit: int = 50, offset: int = 0
-                   ) -> list[PetitionRecord]:
+                   ) -> builtins.list[PetitionRecord]:
         """One page of the operators' queue, sorted and cut in SQL (see `queue_order`).
 
         The ids of the page are chosen first, reading only indexed columns; then just those rows are loaded. The
@@ -429,12 +432,14 @@ class PetitionStore:
             for row in session.scalars(stmt):
                 yield _to_record(row, with_history=False)
 
-    def created_and_answered(self, filters: PetitionFilter | None = None) -> list[tuple[datetime, datetime | None]]:
+    def created_and_answered(
+        self, filters: PetitionFilter | None = None
+    ) -> builtins.list[tuple[datetime, datetime | None]]:
         """(created_at, answered_at) of the matching petitions: the two columns the overview's weekly chart and
         answer-time median need, without loading whole petitions."""
         stmt = self._filtered(filters or PetitionFilter()).with_only_columns(Petition.created_at, Petition.answered_at)
         with self._tx() as session:
-            return [(aware(c), aware(a)) for c, a in session.execute(stmt)]  # type: ignore[misc]
+            return [(stored_at(c), aware(a)) for c, a in session.execute(stmt)]
 
     def count(self, filters: PetitionFilter | None = None) -> int:
         # count(*), not count(id): the database may then answer from an index alone (PostgreSQL: 7 ms instead of
@@ -454,7 +459,7 @@ class PetitionStore:
             return {(k or ""): int(n) for k, n in session.execute(stmt)}
 
     def recent(self, since: datetime, *, until: datetime | None = None,
-               filters: PetitionFilter | None = None) -> list[PetitionRecord]:
+               filters: PetitionFilter | None = None) -> builtins.list[PetitionRecord]:
         """Petitions created in a time window, oldest first (input of hotspot detection); `filters` narrow it in
         SQL (one commune's petitions around a date, for a petition page's hotspot)."""
         stmt = self._filtered(filters or PetitionFilter()).where(Petition.created_at >= since)
@@ -464,7 +469,7 @@ class PetitionStore:
         with self._tx() as session:
             return [_to_record(r, with_history=False) for r in session.scalars(stmt)]
 
-    def recent_brief(self, since: datetime, *, filters: PetitionFilter | None = None) -> list[PetitionBrief]:
+    def recent_brief(self, since: datetime, *, filters: PetitionFilter | None = None) -> builtins.list[PetitionBrief]:
         """Petitions created since a time, oldest first, as the few columns hotspot detection groups on: weeks of
         petitions without loading their texts and answers."""
         stmt = (self._filtered(filters or PetitionFilter())
@@ -472,7 +477,7 @@ class PetitionStore:
                                    Petition.commune_name, Petition.topic, Petition.created_at)
                 .where(Petition.created_at >= since).order_by(Petition.created_at.asc(), Petition.id.asc()))
         with self._tx() as session:
-            return [PetitionBrief(i, c, a, cc, cn, t or "", aware(at))  # type: ignore[arg-type]
+            return [PetitionBrief(i, c, a, cc, cn, t or "", stored_at(at))
                     for i, c, a, cc, cn, t, at in session.execute(stmt)]
 
     # -- changing ---------------------------------------------------------------------------------------------------
@@ -550,7 +555,7 @@ class PetitionStore:
 
     # -- ratings and the triage queue (issue 14 parts 5-6) ------------------------------------------------------------
 
-    def awaiting_rating(self, sender_id: str, *, since: datetime, limit: int = 5) -> list[PetitionRecord]:
+    def awaiting_rating(self, sender_id: str, *, since: datetime, limit: int = 5) -> builtins.list[PetitionRecord]:
         """This chat's answered petitions whose latest answer (given after `since`) it has not rated yet, newest
         first: what a "đã giải quyết" or a "2" typed in this chat may be about."""
         rated = select(Rating.id).where(Rating.petition_id == Petition.id,
@@ -602,12 +607,12 @@ class PetitionStore:
             log.info("petition %s rated %s%s", row.code, verdict, " and reopened" if reopen else "")
             return _to_record(row)
 
-    def ratings_of(self, code: str) -> list[RatingEntry]:
+    def ratings_of(self, code: str) -> builtins.list[RatingEntry]:
         """Every rating of one petition, oldest first (the console's petition page)."""
         with self._tx() as session:
             row = self._row(session, code)
             rows = session.scalars(select(Rating).where(Rating.petition_id == row.id).order_by(Rating.id)).all()
-            return [RatingEntry(r.verdict, r.score, r.reason, bool(r.reopened), r.agency, aware(r.at))  # type: ignore[arg-type]
+            return [RatingEntry(r.verdict, r.score, r.reason, bool(r.reopened), r.agency, stored_at(r.at))
                     for r in rows]
 
     def rating_rates(self, filters: PetitionFilter | None = None) -> dict[str, RatingRates]:

@@ -22,8 +22,9 @@ FILLED = {
 }
 
 
-async def validate(domain: dict[str, Any], text: str, *, requested: str | None, candidates: dict[str, Any] | None = None,
-                   slots: dict[str, Any] | None = None, intent: str = "", confidence: float = 1.0,
+async def validate(domain: dict[str, Any], text: str, *, requested: str | None,
+                   candidates: dict[str, Any] | None = None, slots: dict[str, Any] | None = None,
+                   intent: str = "", confidence: float = 1.0,
                    ) -> tuple[dict[str, Any], str]:
     """Run the validation action the way petition_form calls it after the citizen's message."""
     dispatcher = CollectingDispatcher()

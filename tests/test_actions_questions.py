@@ -12,7 +12,8 @@ pytestmark = pytest.mark.usefixtures("action_services")
 PETITION_BUTTON = {"title": "Gửi phản ánh, kiến nghị", "payload": "/file_petition"}
 
 
-async def answer(domain: dict, text: str, intent: str = "ask_policy", active_loop: str | None = None) -> CollectingDispatcher:
+async def answer(domain: dict, text: str, intent: str = "ask_policy",
+                 active_loop: str | None = None) -> CollectingDispatcher:
     dispatcher = CollectingDispatcher()
     await ActionAnswerQuestion().run(dispatcher, make_tracker(text, intent=intent, active_loop=active_loop), domain)
     return dispatcher

@@ -9,7 +9,8 @@ import pytest
 from tests.cluster import postgres_available, redis_available, running_cluster, scratch_database
 from tests.dialogue_helpers import Conversation, file_petition
 
-# Over the suite's 8 GB total: two Rasa servers and two action servers (about 5 GB) run beside the session's own stack; every process stays within 4 GB.
+# Over the suite's 8 GB total: two Rasa servers and two action servers (about 5 GB) run beside the session's own stack;
+# every process stays within 4 GB.
 pytestmark = [pytest.mark.e2e, pytest.mark.memory_budget(total_mb=12288)]
 
 
@@ -20,9 +21,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, model_path: str, stack_ind
         if reason:
             pytest.skip(reason)
     tmp = tmp_path_factory.mktemp("cluster")
-    with scratch_database() as url:
-        with running_cluster(tmp, model_path, url, "redis://127.0.0.1:6379/5", index_from=stack_index) as running:
-            yield running
+    with (scratch_database() as url,
+          running_cluster(tmp, model_path, url, "redis://127.0.0.1:6379/5", index_from=stack_index) as running):
+        yield running
 
 
 class _Alternating:

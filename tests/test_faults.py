@@ -15,7 +15,8 @@ from tests.cluster import postgres_available, scratch_database
 from tests.dialogue_helpers import CODE_RE, Conversation, joined
 from tests.stack import start_stack
 
-# Over the suite's 8 GB total: the fault stack (Rasa + actions, about 2.5 GB) runs beside the session's own stack; every process stays within 4 GB.
+# Over the suite's 8 GB total: the fault stack (Rasa + actions, about 2.5 GB) runs beside the session's own stack;
+# every process stays within 4 GB.
 pytestmark = [pytest.mark.e2e, pytest.mark.memory_budget(total_mb=12288)]
 MATTER = "Rác thải sinh hoạt đổ bừa bãi ven đường vào chợ, bốc mùi hôi thối, đề nghị thu gom."
 
@@ -27,7 +28,7 @@ def fault_stack(tmp_path_factory: pytest.TempPathFactory, model_path: str, stack
     artifacts.mkdir(exist_ok=True)
     stack = start_stack(tmp / "var", model_path, log_file=artifacts / "faults-stack.log", index_from=stack_index)
     yield stack
-    stack.supervisor.stop_all()
+    stack.stop()
 
 
 def _store(stack):
@@ -161,4 +162,4 @@ def test_dropped_database_connections_on_postgresql(tmp_path: Path, model_path: 
             assert code, conv.transcript()
             assert store.count() == 1
         finally:
-            stack.supervisor.stop_all()
+            stack.stop()

@@ -171,7 +171,8 @@ def test_questions_about_details_the_documents_do_not_give_are_declined(knowledg
          "điểm 4, gạch đầu dòng thứ hai"),
     ],
 )
-def test_paraphrased_questions_are_answered_with_the_right_citation(knowledge_base, question, evidence, section) -> None:
+def test_paraphrased_questions_are_answered_with_the_right_citation(
+        knowledge_base, question, evidence, section) -> None:
     answer = knowledge_base.ask(question)
     assert answer.answered, answer.answer
     assert any(evidence in " ".join(s.text.split()) for s in answer.sources[:3])

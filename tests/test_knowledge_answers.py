@@ -25,7 +25,8 @@ def test_signature_block_is_parsed_into_fields_and_scan_noise_is_set_apart() -> 
 
 
 def test_header_and_addressee_blocks_are_parsed_into_fields() -> None:
-    header = parse_header("ỦY BAN NHÂN DÂN TỈNH TÂY NINH\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+    header = parse_header("ỦY BAN NHÂN DÂN TỈNH TÂY NINH\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+                          "Độc lập - Tự do - Hạnh phúc\n"
                           "Số: 608 /UBND-NCPC\nV/v triển khai thực hiện Kết luận số 43-KL/TW\n"
                           "Tây Ninh, ngày 02 tháng 4 năm 2019")
     assert header.issuer == "ỦY BAN NHÂN DÂN TỈNH TÂY NINH"
@@ -37,7 +38,8 @@ def test_header_and_addressee_blocks_are_parsed_into_fields() -> None:
 
 
 def test_a_heading_glued_to_its_text_is_split_off() -> None:
-    heading, rest = split_glued_heading("Mô hình, điển hình dân vận khéo Mô hình dân vận khéo là những mô hình, cách thức")
+    heading, rest = split_glued_heading(
+        "Mô hình, điển hình dân vận khéo Mô hình dân vận khéo là những mô hình, cách thức")
     assert heading == "Mô hình, điển hình dân vận khéo"
     assert rest.startswith("Mô hình dân vận khéo là")
     assert split_glued_heading("Đẩy mạnh các phong trào thi đua yêu nước, thực hiện tốt phong trào thi đua")[0] == ""

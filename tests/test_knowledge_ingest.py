@@ -168,7 +168,8 @@ def test_index_folder_holds_manifest_id_map_and_sources(tmp_path: Path, encoder,
 def test_index_built_with_another_model_is_rebuilt(tmp_path: Path, encoder, letter_only_dir: Path) -> None:
     from knowledge import KnowledgeBase
 
-    KnowledgeBase.open(tmp_path / "index", CountingEncoder(encoder, name="another-model"), documents_dir=letter_only_dir)
+    KnowledgeBase.open(tmp_path / "index", CountingEncoder(encoder, name="another-model"),
+                       documents_dir=letter_only_dir)
     counting = CountingEncoder(encoder)
     kb = KnowledgeBase.open(tmp_path / "index", counting, documents_dir=letter_only_dir)
     assert counting.passages_encoded > 0
@@ -187,7 +188,8 @@ def test_approximate_index_reports_recall(tmp_path: Path, encoder, letter_only_d
 
 
 @pytest.mark.slow
-def test_a_running_instance_sees_documents_added_by_another_process(tmp_path: Path, encoder, letter_only_dir: Path) -> None:
+def test_a_running_instance_sees_documents_added_by_another_process(
+        tmp_path: Path, encoder, letter_only_dir: Path) -> None:
     """The web console uploads while the action server answers: the answering side picks up the new index."""
     from knowledge import KnowledgeBase
 

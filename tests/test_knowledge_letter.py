@@ -76,4 +76,5 @@ def test_passages_keep_the_letter_text_verbatim(letter) -> None:
 
 def test_citation_names_point_number_date_and_issuer(letter) -> None:
     point6 = next(p for p in letter.passages if p.section == "điểm 6")
-    assert cite(letter.info, point6.section) == "Theo điểm 6 Công văn số 608/UBND-NCPC ngày 02/4/2019 của UBND tỉnh Tây Ninh"
+    assert cite(letter.info, point6.section) == (
+        "Theo điểm 6 Công văn số 608/UBND-NCPC ngày 02/4/2019 của UBND tỉnh Tây Ninh")

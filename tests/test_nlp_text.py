@@ -61,7 +61,8 @@ def test_normalisation_never_crashes_and_is_idempotent(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet="aăâeêioôơuưyđAĂÂEÊIOÔƠUƯYĐbcghklmnpqrstvxàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ ",
+@given(st.text(alphabet="aăâeêioôơuưyđAĂÂEÊIOÔƠUƯYĐbcghklmnpqrstvx"
+                        "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ ",
                max_size=40))
 def test_folded_vietnamese_is_plain_ascii(text: str) -> None:
     folded = fold(text)

@@ -216,7 +216,6 @@ def test_injection_text_is_stored_verbatim(store: PetitionStore) -> None:
 def test_migration_is_idempotent_and_matches_the_models(store: PetitionStore) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
     from sqlalchemy import MetaData
 
     from bot.chat_log import Base as ChatBase

@@ -67,27 +67,28 @@ class DocumentViews:
             flash(request, "Chưa cấu hình kho tri thức.", "error")
             return RedirectResponse("/console/documents", status_code=303)
         form = await request.form()
-        uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+        # (file, its name): a part without a name is no upload, so every name below is a str.
+        uploads = [(f, f.filename) for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
         if not uploads:
             flash(request, "Vui lòng chọn ít nhất một tệp.", "error")
             return RedirectResponse("/console/documents", status_code=303)
         if len(uploads) > MAX_FILES:
             flash(request, f"Mỗi lần tải lên tối đa {MAX_FILES} tệp.", "error")
             return RedirectResponse("/console/documents", status_code=303)
-        bad = [u.filename for u in uploads if Path(u.filename).suffix.lower() not in ALLOWED_SUFFIXES]
+        bad = [name for _, name in uploads if Path(name).suffix.lower() not in ALLOWED_SUFFIXES]
         if bad:
             flash(request, f"Chỉ nhận tệp {', '.join(ALLOWED_SUFFIXES)}. Không nhận: {', '.join(bad)}", "error")
             return RedirectResponse("/console/documents", status_code=303)
         job_id, folder = self.jobs.new_job_dir()
         paths: list[Path] = []
         limit = self.ctx.config.max_upload_bytes
-        for upload in uploads:
+        for upload, name in uploads:
             data = await upload.read(limit + 1)
             if len(data) > limit:
                 await run_in_threadpool(discard_folder, folder)  # nothing of a refused upload stays on disk
-                flash(request, f"Tệp {upload.filename} lớn hơn {limit // (1024 * 1024)} MB.", "error")
+                flash(request, f"Tệp {name} lớn hơn {limit // (1024 * 1024)} MB.", "error")
                 return RedirectResponse("/console/documents", status_code=303)
-            path = folder / safe_filename(upload.filename)
+            path = folder / safe_filename(name)
             if path in paths:
                 path = path.with_name(f"{len(paths)}-{path.name}")
             await run_in_threadpool(path.write_bytes, data)

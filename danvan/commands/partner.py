@@ -6,9 +6,16 @@ shown again.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from danvan.errors import CommandError
 from danvan.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: the store is not loaded to parse the command line
+    from petitions.open311_keys import PartnerKeys
+
+T = TypeVar("T")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(handler=run_list)
 
 
-def _keys(settings: Settings):  # noqa: ANN202 - petitions.open311_keys.PartnerKeys
+def _keys(settings: Settings) -> PartnerKeys:
     from petitions.open311_keys import PartnerKeys
     from petitions.store import PetitionStore
 
@@ -47,7 +54,7 @@ def _keys(settings: Settings):  # noqa: ANN202 - petitions.open311_keys.PartnerK
     return PartnerKeys(store.engine)
 
 
-def _run(action):  # noqa: ANN001, ANN202
+def _run(action: Callable[[], T]) -> T:
     from petitions.open311_keys import PartnerError
 
     try:

@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from danvan.errors import CommandError
 from danvan.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: the console is not loaded to parse the command line
+    from console.accounts import Accounts
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     unlock.set_defaults(handler=run_unlock)
 
 
-def _accounts(settings: Settings):  # noqa: ANN202 - console.accounts.Accounts
+def _accounts(settings: Settings) -> Accounts:
     from console.accounts import Accounts
     from petitions.store import PetitionStore
 

@@ -5,8 +5,12 @@ import argparse
 import os
 import secrets
 import tempfile
+from typing import TYPE_CHECKING
 
 from danvan.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: the console is loaded only when the web app starts
+    from console.config import WebConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def web_config(settings: Settings):
+def web_config(settings: Settings) -> WebConfig:
     from bot.chat_log import chat_log_config
     from console.config import WebConfig
     from danvan.channels import build_deliverer

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from console.app import create_console_app
 from bot.chat_log import ChatLogConfig, WebChatSender, open_chat_log
+from console.app import create_console_app
 from console.config import WebConfig
 from tests.standins._server import BackgroundServer
 

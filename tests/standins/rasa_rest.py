@@ -1,7 +1,7 @@
 """A tiny stand-in of Rasa's REST channel for the bridges' own tests.
 
-It records every message it receives and answers through a replaceable `responder` (plain or async), can be slow (`delay_s`),
-fail (`status`), or be stopped and started again on the same port — Rasa down and back.
+It records every message it receives and answers through a replaceable `responder` (plain or async), can be slow
+(`delay_s`), fail (`status`), or be stopped and started again on the same port — Rasa down and back.
 
     with RasaRestStandin() as rasa:
         rasa.responder = lambda sender, text, metadata: [{"text": "Chào bà con"}]
