@@ -30,8 +30,8 @@ from actions.common import (
 )
 from actions.runtime import services
 from actions.understanding import Turn
-from bot.chat_log import valid_sender
 from bot.throttle import RateLimiter, Window
+from petitions.chat_log import valid_sender
 from petitions.consent import CONSENT_TEXT_VI, ConsentRecord
 from petitions.models import KIND_LABELS
 from petitions.tracker_privacy import form_window_started_at, redact_form_window

@@ -2,7 +2,7 @@
 
 The browser talks only to this app, which forwards each message to Rasa's REST channel on 127.0.0.1; Rasa is never
 exposed. Each browser gets an anonymous chat id ("web:<hex>") in the signed session cookie, and nothing else: the
-conversation lives in the petitions database (bot/chat_log.py), so a reload or a restart shows it again and an
+conversation lives in the petitions database (petitions/chat_log.py), so a reload or a restart shows it again and an
 operator's answer, written there by the delivery worker of any process, reaches the open page through a server-sent
 events stream on the same address ("/" asked for `text/event-stream`). A cookie that is forged, expired, from another
 deployment or of an ended chat is simply not recognised: the browser starts a fresh chat. Turns are rate-limited per
@@ -28,7 +28,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.templating import Jinja2Templates
 
-from bot.chat_log import (
+from bot.jsonbody import BadJson, load_json_object
+from bot.throttle import RateLimiter, Window, limiter_or_none
+from console.config import WebConfig
+from console.security import client_of
+from petitions.chat_log import (
     ChatEnded,
     ChatLine,
     ChatLog,
@@ -38,10 +42,6 @@ from bot.chat_log import (
     open_chat_log,
     valid_sender,
 )
-from bot.jsonbody import BadJson, load_json_object
-from bot.throttle import RateLimiter, Window, limiter_or_none
-from console.config import WebConfig
-from console.security import client_of
 
 log = logging.getLogger(__name__)
 

@@ -44,9 +44,9 @@ def zalo_config(settings: Settings) -> Any:
 
 def build_deliverer(settings: Settings) -> Any:
     """The outbound sender notices go through, for every configured channel; the web chat's always."""
-    from bot.chat_log import WebChatSender, chat_log_config
     from bot.delivery import TelegramDeliveryConfig
     from bot.delivery import build_deliverer as _build
+    from petitions.chat_log import WebChatSender, chat_log_config
 
     telegram = None
     if settings.telegram_enabled:

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from danvan.settings import Settings
 
 if TYPE_CHECKING:  # imported where built: each costs seconds (torch, FAISS, SQLAlchemy) and not every command needs it
-    from bot.chat_log import ChatLog
     from knowledge import KnowledgeBase
     from knowledge.tuning import Tuning
     from nlp.protocols import TextEncoder
     from petitions import CommuneDirectory, DeadlinePolicy, PetitionService, PetitionStore, Router
+    from petitions.chat_log import ChatLog
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,8 @@ class AppServices:
 
     @cached_property
     def chat_log(self) -> ChatLog:
-        """The web chat's history (bot/chat_log.py), which the actions blank like the tracker store."""
-        from bot.chat_log import chat_log_config, open_chat_log
+        """The web chat's history (petitions/chat_log.py), which the actions blank like the tracker store."""
+        from petitions.chat_log import chat_log_config, open_chat_log
 
         return open_chat_log(self.settings.petitions_url, chat_log_config(self.settings))
 

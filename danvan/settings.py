@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     chat_turns_per_minute_per_address: int = Field(default=120, ge=0)
     petitions_per_hour: int = Field(default=5, ge=0)
 
-    # --- Web chat memory and live updates (issue 14; bot/chat_log.py) ---
+    # --- Web chat memory and live updates (issue 14; petitions/chat_log.py) ---
     # Lines kept per web chat (oldest dropped), longest line kept (characters; longer bot texts are split), seconds
     # between the live stream's checks for new lines, seconds before a stream ends (the page reconnects), and open
     # streams allowed per chat (tabs) in one web process. History older than DANVAN_TRACKER_RETENTION_DAYS is purged.

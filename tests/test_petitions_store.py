@@ -218,8 +218,8 @@ def test_migration_is_idempotent_and_matches_the_models(store: PetitionStore) ->
     from alembic.migration import MigrationContext
     from sqlalchemy import MetaData
 
-    from bot.chat_log import Base as ChatBase
     from console.tables import ConsoleBase
+    from petitions.chat_log import Base as ChatBase
     from petitions.migrations import VERSION_TABLE
     from petitions.models import Base
     from petitions.open311_keys import PartnerRow

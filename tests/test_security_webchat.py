@@ -7,10 +7,10 @@ import json
 
 from starlette.testclient import TestClient
 
-from bot.chat_log import ChatLogConfig
 from console.app import create_console_app
 from console.config import WebConfig
 from console.webchat import SLOW_DOWN_TEXT
+from petitions.chat_log import ChatLogConfig
 from tests.standins.rasa_rest import RasaRestStandin
 
 

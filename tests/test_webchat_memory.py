@@ -22,10 +22,10 @@ import pytest
 from itsdangerous import TimestampSigner
 from starlette.testclient import TestClient
 
-from bot.chat_log import ChatLog, ChatLogConfig, NewLine, WebChatSender, open_chat_log
 from bot.delivery import DeliveryError
 from console.app import create_console_app
 from console.config import WebConfig
+from petitions.chat_log import ChatLog, ChatLogConfig, NewLine, WebChatSender, open_chat_log
 from tests.dialogue_helpers import CODE_RE
 from tests.standins._server import BackgroundServer
 
@@ -77,7 +77,7 @@ def test_chat_tables_match_the_migrations(store) -> None:  # noqa: ANN001 - on S
     from alembic.migration import MigrationContext
     from sqlalchemy import inspect
 
-    from bot.chat_log import Base
+    from petitions.chat_log import Base
     from petitions.migrations import VERSION_TABLE
 
     ours = set(Base.metadata.tables)
@@ -347,7 +347,7 @@ def test_each_suggested_action_of_an_empty_chat_gets_its_answer(rasa_stack) -> N
 
 
 def test_the_settings_reach_the_chat_log() -> None:
-    from bot.chat_log import chat_log_config
+    from petitions.chat_log import chat_log_config
     from tests.stack import isolated_settings
 
     config = chat_log_config(isolated_settings(chat_history_lines=7, tracker_retention_days=30,

@@ -20,10 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def web_config(settings: Settings) -> WebConfig:
-    from bot.chat_log import chat_log_config
     from console.config import WebConfig
     from danvan.channels import build_deliverer
     from danvan.services import AppServices
+    from petitions.chat_log import chat_log_config
     from petitions.outbox import OutboxPolicy
 
     services = AppServices(settings)  # lazy: the knowledge base loads on first use of the Documents page

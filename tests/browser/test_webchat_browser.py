@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat_log import ChatLogConfig, WebChatSender, open_chat_log
 from console.app import create_console_app
 from console.config import WebConfig
+from petitions.chat_log import ChatLogConfig, WebChatSender, open_chat_log
 from tests.standins._server import BackgroundServer
 
 CHROMIUM = Path("/usr/bin/chromium")

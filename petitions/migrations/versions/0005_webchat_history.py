@@ -1,4 +1,4 @@
-"""Web chat identities and their history (issue 14 parts 1-2; models in bot/chat_log.py).
+"""Web chat identities and their history (issue 14 parts 1-2; models in petitions/chat_log.py).
 
 Revision ID: 0005
 Revises: 0004
