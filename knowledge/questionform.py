@@ -37,37 +37,42 @@ class Form:
 
 
 @lru_cache(maxsize=4)
+def _read(path: Path) -> dict[str, list[object]]:
+    """The cue file, parsed once per path."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): list(v) for k, v in data.items() if isinstance(v, list)}
+
+
+def _phrases(path: Path, key: str) -> Cues:
+    """The phrases under `key` as folded syllable tuples (empty phrases dropped)."""
+    folded = (tuple(folded_syllables(str(p))) for p in _read(path).get(key, []))
+    return tuple(f for f in folded if f)
+
+
+@lru_cache(maxsize=4)
 def load_cues(path: Path = DEFAULT_PATH) -> dict[str, Cues]:
     """Each shape's phrases as folded syllable tuples; the file must name every shape of `Form`."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     cues: dict[str, Cues] = {}
     for field in fields(Form):
-        phrases = data.get(field.name)
-        if not isinstance(phrases, list) or not phrases:
+        cues[field.name] = _phrases(path, field.name)
+        if not cues[field.name]:
             raise ValueError(f"{path}: no phrases for the question shape {field.name!r}")
-        cues[field.name] = tuple(tuple(folded_syllables(str(p))) for p in phrases if folded_syllables(str(p)))
     return cues
 
 
-@lru_cache(maxsize=4)
 def load_quote_names(path: Path = DEFAULT_PATH) -> Cues:
     """What the documents call the formulas they quote ("phương châm", "phong trào thi đua"), folded."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple(tuple(folded_syllables(str(p))) for p in data.get("quote_names", []) if folded_syllables(str(p)))
+    return _phrases(path, "quote_names")
 
 
-@lru_cache(maxsize=4)
 def load_other_documents(path: Path = DEFAULT_PATH) -> Cues:
     """Kinds of document a question may be about besides the one it names (see questionforms.yml), folded."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple(tuple(folded_syllables(str(p))) for p in data.get("other_documents", []) if folded_syllables(str(p)))
+    return _phrases(path, "other_documents")
 
 
-@lru_cache(maxsize=4)
 def load_reference_words(path: Path = DEFAULT_PATH) -> frozenset[str]:
     """Folded syllables that only point at a document or frame a question (see questionforms.yml)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return frozenset(t for p in data.get("reference_words", []) for t in folded_syllables(str(p)))
+    return frozenset(t for phrase in _phrases(path, "reference_words") for t in phrase)
 
 
 def has_cue(tokens: list[str], cues: Cues) -> bool:
