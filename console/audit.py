@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "export": "Xuất CSV",
     "doc-add": "Thêm tài liệu",
     "doc-remove": "Gỡ tài liệu",
+    "doc-replace": "Thay tài liệu bằng bản mới",
+    "doc-edit": "Sửa thông tin trích dẫn",
     "login-failed": "Đăng nhập sai",
     "login-blocked": "Đăng nhập khi tài khoản đang bị khóa",
     "lockout": "Khóa tài khoản tạm thời",

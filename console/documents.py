@@ -21,7 +21,9 @@ from typing import Any
 from console.tables import utcnow
 from knowledge.errors import KnowledgeError
 from knowledge.ingest import doc_id_for
+from knowledge.models import DocInfo, IngestReport
 from knowledge.readers import DocumentTooLarge
+from knowledge.revisions import EditableInfo
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,9 @@ class Job:
     files: list[FileResult]
     stage: str = "Đang chờ"
     finished: bool = False
+    action: str = "add"  # add | replace | edit: what the audit records and where the page leads back to
+    doc_id: str | None = None  # the document a replace or edit job changes
+    details: dict[str, Any] = field(default_factory=dict)  # what the audit records beside the outcome
     started_at: datetime = field(default_factory=utcnow)
 
     @property
@@ -99,36 +104,62 @@ class DocumentJobs:
         folder.mkdir(parents=True, exist_ok=True)
         return job_id, folder
 
-    def start(self, job_id: str, owner: str, paths: list[Path]) -> Job:
-        job = Job(job_id, owner, [FileResult(p.name) for p in paths])
+    def start(self, job_id: str, owner: str, paths: list[Path], *, replacing: str | None = None) -> Job:
+        """Index the uploaded `paths` in the background; with `replacing`, the one file is that document's new
+        version (its id, and so its links and history, stay)."""
+        if replacing is not None:
+            doc_id = replacing
+
+            def step(kb: Any, path: Path) -> Any:
+                return kb.replace_file(doc_id, path)
+        else:
+            def step(kb: Any, path: Path) -> Any:
+                return kb.add_files([path])[0]
+        job = Job(job_id, owner, [FileResult(p.name) for p in paths], action="replace" if replacing else "add",
+                  doc_id=replacing)
+        return self._launch(job, paths, step)
+
+    def start_edit(self, owner: str, doc: DocInfo, wanted: EditableInfo) -> Job:
+        """Apply an admin's citation details in the background: the document is embedded again with its new name."""
+        doc_id = doc.doc_id
+        job = Job(secrets.token_urlsafe(9), owner, [FileResult(doc.title)], action="edit", doc_id=doc_id,
+                  details={"before": EditableInfo.of(doc).as_dict(), "after": wanted.as_dict()})
+
+        def step(kb: Any, _path: Path | None) -> Any:
+            info = kb.edit_info(doc_id, wanted)
+            return IngestReport(doc_id, "", "updated", info.passages, info.title)
+        return self._launch(job, [None], step)
+
+    def _launch(self, job: Job, paths: list[Any], step: Callable[[Any, Any], Any]) -> Job:
         with self._lock:
-            self._jobs[job_id] = job
+            self._jobs[job.id] = job
             if len(self._jobs) > 200:  # keep the registry small; the oldest finished jobs go first
                 for old in [j for j in self._jobs.values() if j.finished][:50]:
                     self._jobs.pop(old.id, None)
-        threading.Thread(target=self._run, args=(job, paths), name=f"upload-{job_id}", daemon=True).start()
+        threading.Thread(target=self._run, args=(job, paths, step), name=f"documents-{job.id}", daemon=True).start()
         return job
 
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
 
-    def _run(self, job: Job, paths: list[Path]) -> None:
+    def _run(self, job: Job, paths: list[Path | None], step: Callable[[Any, Any], Any]) -> None:
+        folder = next((p.parent for p in paths if p is not None), None)
         job.stage = "Đang tải kho tri thức"
         try:
             kb = self._knowledge()
         except Exception:  # the job page must end with a message, not spin forever
-            log.exception("knowledge base could not be opened for an upload")
+            log.exception("knowledge base could not be opened for a document job")
             for result in job.files:
                 result.state, result.error = "failed", "Không mở được kho tri thức."
             job.stage, job.finished = "Không mở được kho tri thức", True
-            discard_folder(paths[0].parent if paths else None)
+            discard_folder(folder)
             return
         for result, path in zip(job.files, paths, strict=True):
             job.stage = f"Đang xử lý {result.name}"
             result.state = "working"
             try:
-                report = kb.add_files([path])[0]
+                report = step(kb, path)
                 result.state, result.passages, result.title = report.status, report.passages, report.title
             except DocumentTooLarge as exc:
                 result.state, result.error = "failed", too_large_message(exc)
@@ -137,13 +168,14 @@ class DocumentJobs:
                 reason = getattr(exc, "reason", "")
                 result.error = "Không đọc được tệp" + (f" ({reason})." if reason else ".")
             except Exception:  # one bad file must not stop the others
-                log.exception("indexing an uploaded file failed")
+                log.exception("indexing a document failed")
                 result.state, result.error = "failed", "Lỗi không xác định khi lập chỉ mục."
             finally:
-                discard(path)  # the index keeps its own copy of what it accepted
+                if path is not None:
+                    discard(path)  # the index keeps its own copy of what it accepted
             if self._on_file is not None:
                 self._on_file(job, result)
-        discard_folder(paths[0].parent if paths else None)
+        discard_folder(folder)
         job.stage, job.finished = "Hoàn tất", True
 
     def documents(self) -> list[Any]:

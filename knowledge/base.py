@@ -1,15 +1,17 @@
 """The knowledge base: documents in, cited answers out.
 
 `KnowledgeBase.open` loads the index saved under a folder, (re)building it from the project's own documents when it
-is missing or stale (other model, other format, shipped documents changed). `ask` answers one question; `add_files`
-and `remove` change the collection and save it atomically. Only new or changed documents are embedded.
+is missing or stale (other model, other format, shipped documents changed). `ask` answers one question; `add_files`,
+`replace_file`, `edit_info` and `remove` change the collection and save it atomically. Only new or changed documents
+are embedded.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from knowledge.abstention import Abstention
@@ -20,7 +22,8 @@ from knowledge.errors import IndexCorruptError, IngestError, KnowledgeError
 from knowledge.ingest import PreparedDocument, prepare
 from knowledge.models import Answer, DocInfo, IngestReport, Source
 from knowledge.retrieval import SYSTEMS, Retriever, Search
-from knowledge.store import MANIFEST, Manifest, index_lock, load_collection, read_manifest, save_collection
+from knowledge.revisions import EditableInfo, edited, next_version
+from knowledge.store import MANIFEST, SOURCES, Manifest, index_lock, load_collection, read_manifest, save_collection
 from knowledge.thesaurus import Thesaurus
 from knowledge.tuning import Tuning, check_abstention
 from nlp.protocols import TextEncoder
@@ -174,13 +177,43 @@ class KnowledgeBase:
         return read_manifest(self.index_dir)
 
     def add_files(self, paths: Iterable[Path]) -> list[IngestReport]:
-        """Ingest .txt/.md/.docx/.pdf files (new or changed); all are checked before the index changes."""
+        """Ingest .txt/.md/.docx/.pdf files (new or changed); all are checked before the index changes.
+
+        A file whose name gives the id of an operator document already indexed is a new version of it."""
         prepared = [prepare(Path(p)) for p in paths]
         seen: dict[str, Path] = {}
         for doc in prepared:
             if doc.doc_id in seen:
                 raise IngestError(doc.path, f"two files give the same document id {doc.doc_id!r} ({seen[doc.doc_id]})")
             seen[doc.doc_id] = doc.path
+        return self._ingest(prepared)
+
+    def replace_file(self, doc_id: str, path: Path) -> IngestReport:
+        """Index `path` as the newer version of operator document `doc_id`, whatever the file is called: the id,
+        and so every link and past citation, stays; the old version's citation goes into the document's history."""
+        doc = self._operator_doc(doc_id)
+        new = prepare(Path(path), doc_id=doc.doc_id)
+        return self._ingest([new])[0]
+
+    def edit_info(self, doc_id: str, wanted: EditableInfo) -> DocInfo:
+        """Set an operator document's citation details (raises MetadataInvalid, naming the field, on bad input).
+
+        The details are part of what is embedded ("Thông báo 12/TB-UBND. …"), so the document is indexed again
+        from its stored copy; the edits are kept and re-applied whenever that copy is parsed again."""
+        with self._write_lock, index_lock(self.index_dir):
+            base = self._state.collection
+            doc = self._operator_doc(doc_id)
+            updated = edited(doc, wanted)
+            if EditableInfo.of(updated) == EditableInfo.of(doc):
+                return doc
+            stored = prepare(self.index_dir / SOURCES / doc.source_name, doc_id=doc.doc_id)
+            stored.parsed.info = replace(updated, content_hash=stored.content_hash,
+                                         passages=stored.parsed.info.passages)
+            self._save(assemble(base, [stored], set(), self.encoder, self.ann_threshold))
+            log.info("knowledge index: citation details of %s edited", doc_id)
+            return stored.parsed.info
+
+    def _ingest(self, prepared: list[PreparedDocument]) -> list[IngestReport]:
         with self._write_lock, index_lock(self.index_dir):
             base = self._state.collection
             reports: list[IngestReport] = []
@@ -194,29 +227,37 @@ class KnowledgeBase:
                     status = "unchanged"
                 else:
                     status = "updated" if existing is not None else "added"
+                    if existing is not None:
+                        doc.parsed.info = next_version(existing, doc.parsed.info,
+                                                       datetime.now(UTC).isoformat(timespec="seconds"))
                     changed.append(doc)
                 reports.append(IngestReport(doc.doc_id, str(doc.path), status, len(doc.parsed.passages),
                                             doc.parsed.info.title))
             if changed:
-                collection = assemble(base, changed, set(), self.encoder, self.ann_threshold)
-                save_collection(self.index_dir, collection, model_name(self.encoder),
-                                sources={d.source_name: d.path for d in changed}, extra=stamp(self.tuning.digest))
-                self._state = self._make_state(collection)
+                self._save(assemble(base, changed, set(), self.encoder, self.ann_threshold),
+                           sources={d.source_name: d.path for d in changed})
                 log.info("knowledge index: %d document(s) added or updated", len(changed))
         return reports
+
+    def _operator_doc(self, doc_id: str) -> DocInfo:
+        doc = self._state.collection.docs.get(doc_id)
+        if doc is None:
+            raise KnowledgeError(f"no document with id {doc_id!r}")
+        if doc.shipped:
+            raise KnowledgeError(f"{doc_id!r} is a built-in document and cannot be changed here")
+        return doc
+
+    def _save(self, collection: Collection, sources: dict[str, Path] | None = None) -> None:
+        """Write `collection` as the index (callers hold both locks) and serve it from now on."""
+        save_collection(self.index_dir, collection, model_name(self.encoder), sources=sources,
+                        extra=stamp(self.tuning.digest))
+        self._state = self._make_state(collection)
 
     def remove(self, doc_id: str) -> None:
         """Remove an operator document; the project's own documents cannot be removed."""
         with self._write_lock, index_lock(self.index_dir):
-            base = self._state.collection
-            doc = base.docs.get(doc_id)
-            if doc is None:
-                raise KnowledgeError(f"no document with id {doc_id!r}")
-            if doc.shipped:
-                raise KnowledgeError(f"{doc_id!r} is a built-in document and cannot be removed")
-            collection = assemble(base, [], {doc_id}, self.encoder, self.ann_threshold)
-            save_collection(self.index_dir, collection, model_name(self.encoder), extra=stamp(self.tuning.digest))
-            self._state = self._make_state(collection)
+            self._operator_doc(doc_id)
+            self._save(assemble(self._state.collection, [], {doc_id}, self.encoder, self.ann_threshold))
 
 
 def _stamp(index_dir: Path) -> tuple[int, int]:

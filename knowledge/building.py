@@ -16,6 +16,7 @@ from knowledge.errors import IndexCorruptError, IngestError
 from knowledge.ingest import PreparedDocument, prepare
 from knowledge.models import DocInfo, Passage
 from knowledge.readers import SUPPORTED_SUFFIXES
+from knowledge.revisions import carried_history
 from knowledge.store import FORMAT_VERSION, SOURCES, Manifest, load_collection, read_manifest, save_collection
 from nlp.protocols import TextEncoder
 
@@ -80,9 +81,12 @@ def _reread_sources(index_dir: Path, manifest: Manifest) -> list[PreparedDocumen
             continue
         path = index_dir / SOURCES / doc.source_name
         try:
-            out.append(prepare(path, doc_id=doc.doc_id))
+            prepared = prepare(path, doc_id=doc.doc_id)
         except IngestError as exc:
             log.warning("dropping %s from the rebuilt index: %s", doc.doc_id, exc)
+            continue
+        prepared.parsed.info = carried_history(doc, prepared.parsed.info)  # an admin's corrections, its versions
+        out.append(prepared)
     return out
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from knowledge.errors import IngestError
@@ -58,6 +58,5 @@ def prepare(path: Path, *, shipped: bool = False, doc_id: str | None = None) -> 
         raise IngestError(path, "no text passages could be extracted")
     if not shipped and len(parsed.passages) > MAX_PASSAGES:
         raise DocumentTooLarge(path, "passages", len(parsed.passages), MAX_PASSAGES)
-    info = parsed.info
-    parsed.info = type(info)(**{**info.to_dict(), "content_hash": content_hash})
+    parsed.info = replace(parsed.info, content_hash=content_hash)
     return PreparedDocument(doc_id, path, parsed, content_hash)

@@ -21,13 +21,21 @@ class DocInfo:
     content_hash: str = ""
     shipped: bool = False  # one of the project's own documents
     passages: int = 0
+    # Citation details an admin corrected (knowledge/revisions.py), re-applied whenever the file is parsed again.
+    edits: dict[str, str] = field(default_factory=dict, hash=False)
+    version: int = 1  # 2 after the first replacement by a newer file, and so on
+    versions: tuple[dict[str, Any], ...] = field(default=(), hash=False)  # earlier versions, oldest first
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["versions"] = list(self.versions)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocInfo:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        values = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        values["versions"] = tuple(values.get("versions", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True)

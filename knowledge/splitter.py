@@ -6,7 +6,7 @@ can cite "điểm 4, gạch đầu dòng thứ hai" instead of "chunk 7". Anythi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from knowledge.headerblock import split_header_block
 from knowledge.identity import doc_info, header_zone_end, identity_from_header
@@ -68,7 +68,7 @@ def parse_document(doc_id: str, raw: RawDocument, *, source_name: str = "", ship
         units.append(_Unit("header", "phần đầu văn bản", "", list(header)))
     units.extend(_body_units(paragraphs[header_end:]))
     passages = _emit_passages(doc_id, info, units)
-    info = DocInfo(**{**info.to_dict(), "passages": len(passages)})
+    info = replace(info, passages=len(passages))
     return ParsedDocument(info, passages)
 
 

@@ -1,4 +1,5 @@
-"""The Documents page with the real knowledge index: upload with progress, list with passage counts, remove."""
+"""The Documents pages with the real knowledge index: upload with progress, list with passage counts, remove,
+correct a document's citation details, replace it by a newer version."""
 from __future__ import annotations
 
 import re
@@ -21,6 +22,12 @@ Tiếp nhận phản ánh về chiếu sáng công cộng
 2. Đơn vị quản lý chiếu sáng kiểm tra và sửa chữa trong vòng 48 giờ kể từ khi nhận phản ánh.
 3. Kết quả sửa chữa được thông báo lại cho người dân qua kênh đã gửi phản ánh.
 """
+NOTICE = """Lịch tiếp công dân tháng 5
+
+Chủ tịch Ủy ban nhân dân xã tiếp công dân định kỳ vào sáng thứ Năm hằng tuần tại phòng tiếp dân của xã.
+Người đến được tiếp cần mang theo giấy tờ tùy thân và các tài liệu liên quan đến nội dung phản ánh.
+"""
+NOTICE_JUNE = NOTICE.replace("tháng 5", "tháng 6").replace("sáng thứ Năm", "chiều thứ Ba")
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +106,60 @@ def test_upload_refuses_other_file_types(knowledge_env) -> None:
     response = client.post("/console/documents", data={"csrf_token": csrf_of(page.text)},
                            files=[("files", ("virus.exe", b"MZ", "application/octet-stream"))])
     assert "Chỉ nhận tệp .txt, .md, .docx, .pdf" in response.text
+
+
+def _upload(client, name: str, text: str) -> str:
+    """Upload one file as admin, wait for its job, and return the document's page URL from the list."""
+    page = client.get("/console/documents")
+    response = client.post("/console/documents", data={"csrf_token": csrf_of(page.text)},
+                           files=[("files", (name, text.encode("utf-8"), "text/plain"))])
+    assert "Đã thêm" in _wait_for_job(client, str(response.url))
+    row = next(r for r in client.get("/console/documents").text.split("<tr>") if name in r)
+    return re.search(r'<a href="(/console/documents/[^"/]+)">', row).group(1)
+
+
+def test_admin_corrects_how_a_document_is_cited_and_replaces_it(knowledge_env) -> None:
+    env = knowledge_env
+    client = env.client()
+    env.login(client, "admin")
+    url = _upload(client, "lich-tiep-dan.txt", NOTICE)
+    page = client.get(url).text
+    assert "Sửa thông tin trích dẫn" in page and "Đây là bản đầu tiên" in page
+
+    # An impossible date is refused beside its field; what was typed stays in the form; nothing changes.
+    typed = {"title": "Lịch tiếp công dân xã Hảo Đước", "kind": "Thông báo", "number": "15/TB-UBND",
+             "date": "31/2/2024", "issuer": "UBND xã Hảo Đước"}
+    refused = client.post(f"{url}/edit", data={"csrf_token": csrf_of(page), **typed})
+    assert refused.status_code == 400
+    assert "Ngày ban hành phải là một ngày có thật" in refused.text and 'value="15/TB-UBND"' in refused.text
+    assert "15/TB-UBND" not in client.get("/console/documents").text
+
+    done = client.post(f"{url}/edit", data={"csrf_token": csrf_of(page), **typed, "date": "3/5/2024"})
+    assert "Đã cập nhật" in _wait_for_job(client, str(done.url))
+    page = client.get(url).text
+    assert re.search(r'<b id="citation">Thông báo 15/TB-UBND ngày 03/5/2024</b>', page)
+    assert "Lịch tiếp công dân xã Hảo Đước" in client.get("/console/documents").text
+
+    replaced = client.post(f"{url}/replace", data={"csrf_token": csrf_of(page)},
+                           files=[("files", ("lich-thang-6.txt", NOTICE_JUNE.encode("utf-8"), "text/plain"))])
+    assert "Đã cập nhật" in _wait_for_job(client, str(replaced.url))
+    page = client.get(url).text  # the same page: the id stayed
+    assert "(bản 2)" in page
+    history = page.split('id="h-history"')[1]
+    assert "Bản 1" in history and "Thông báo 15/TB-UBND ngày 03/5/2024" in history
+    actions = [e.action for e in env.app.state.console.audit.entries()]
+    assert "doc-edit" in actions and "doc-replace" in actions
+
+
+def test_operators_see_a_document_but_cannot_change_it(knowledge_env) -> None:
+    env = knowledge_env
+    admin = env.client()
+    env.login(admin, "admin")
+    url = _upload(admin, "lich-tiep-dan-xa.txt", NOTICE)
+    operator = env.client()
+    env.login(operator, "op-a")
+    page = operator.get(url)
+    assert page.status_code == 200 and "Trích dẫn" in page.text and "Sửa thông tin trích dẫn" not in page.text
+    response = operator.post(f"{url}/edit", data={"csrf_token": csrf_of(page.text), "title": "Đổi tên"})
+    assert response.status_code == 403
+    assert "Đổi tên" not in admin.get("/console/documents").text

@@ -85,9 +85,7 @@ class StandinKnowledge:
 
         prepared = [prepare(p) for p in paths]
         for doc in prepared:
-            self.docs[doc.doc_id] = SimpleNamespace(
-                doc_id=doc.doc_id, title=doc.doc_id, passages=len(doc.parsed.passages), shipped=False,
-                source_name=doc.source_name, number="", issuer="", date="")
+            self.docs[doc.doc_id] = doc.parsed.info  # what the real index would list
         return [SimpleNamespace(status="added", passages=len(d.parsed.passages), title=d.doc_id) for d in prepared]
 
     def documents(self) -> list[Any]:

@@ -45,6 +45,9 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+NOTICE = "Lịch tiếp công dân\n\nChủ tịch xã tiếp công dân vào sáng thứ Năm hằng tuần.\n".encode()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict]:
     """The web app with petitions of two agencies, a chat transcript, the knowledge documents and some history."""
@@ -169,5 +172,20 @@ def test_admin_pages_fit_the_screen(browser, site, size) -> None:
         page.get_by_role("link", name="Tài liệu").click()
         expect(page.get_by_text("Tài liệu gốc").first).to_be_visible(timeout=60_000)
         _check_page(page, "tai-lieu-quan-tri", size)
+        # A document's own page: its citation, the forms to correct it or replace it, its history.
+        name = f"thong-bao-{size['width']}.txt"
+        page.set_input_files("#files", files=[{"name": name, "mimeType": "text/plain", "buffer": NOTICE}])
+        page.get_by_role("button", name="Tải lên và lập chỉ mục").click()
+        expect(page.get_by_text("Hoàn tất")).to_be_visible(timeout=120_000)
+        page.get_by_role("link", name="Về danh sách tài liệu").click()
+        page.get_by_role("link", name="Sửa hoặc thay tài liệu Lịch tiếp công dân").first.click()
+        expect(page.get_by_role("heading", name="Sửa thông tin trích dẫn")).to_be_visible()
+        save = page.get_by_role("button", name="Lưu và lập chỉ mục lại")
+        save.scroll_into_view_if_needed()
+        box = save.bounding_box()
+        assert box["x"] + box["width"] <= size["width"]
+        if size is PHONE:
+            assert box["height"] >= THUMB_PX
+        _check_page(page, "tai-lieu-chi-tiet", size)
     finally:
         context.close()
