@@ -127,7 +127,7 @@ def structural_answer(collection: Collection, question: str, rows: list[int]) ->
     composed = _field_answer(collection, doc, form)
     if composed is not None:
         return composed
-    if form.addressed or form.count:
+    if form.addressed or form.count or form.listing:  # "công văn 608 gồm những nhiệm vụ gì?": its points
         listed = _list_answer(collection, doc)
         if listed is not None and form.count:
             points = sum(1 for ln in listed.text.split("\n") if _POINT_LINE_RE.match(ln))

@@ -61,8 +61,10 @@ def fact_line(answer) -> str:
 
 
 @pytest.mark.slow
-def test_who_was_given_which_duties_is_answered_as_the_list_of_points(knowledge_base) -> None:
-    answer = knowledge_base.ask("Công văn 608 giao cho ai nhiệm vụ gì?")
+@pytest.mark.parametrize("question", ["Công văn 608 giao cho ai nhiệm vụ gì?", "Công văn 608 gồm những nhiệm vụ gì?",
+                                      "cv 608 yeu cau nhung gi"])
+def test_who_was_given_which_duties_is_answered_as_the_list_of_points(knowledge_base, question: str) -> None:
+    answer = knowledge_base.ask(question)
     assert answer.answered
     assert "các sở, ban, ngành tỉnh và UBND các huyện, thành phố" in fact_line(answer)
     numbered = [ln for ln in answer.answer.split("\n") if re.match(r"^\d\. ", ln)]
