@@ -3,10 +3,14 @@
 Channel bridges never talk NLU or dialogue themselves; they post what the citizen typed to
 `{rasa_url}/webhooks/rest/webhook` and render whatever comes back. Failures are translated here, once, into two
 typed errors: `RasaUnavailable` (try the same message again later) and `RasaBadResponse` (retrying will not help).
+What a channel does then is its own: Telegram and Zalo queue the message for a retry (bot/retry.py), the web chat
+asks the citizen to send it again (console/webchat.py).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,9 +66,27 @@ class BotMessage:
             custom=custom if isinstance(custom, Mapping) else {},
         )
 
+    def to_json(self) -> dict[str, Any]:
+        """The REST channel's shape again, with only what the message has: what the web chat page reads."""
+        data: dict[str, Any] = {"text": self.text} if self.text else {}
+        if self.buttons:
+            data["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+        if self.image:
+            data["image"] = self.image
+        if self.custom:
+            data["custom"] = dict(self.custom)
+        return data
+
 
 class RasaClient:
-    """Async client of Rasa's REST channel; one instance per process, closed with `aclose()`."""
+    """Async client of Rasa's REST channel; one instance per process, closed with `aclose()`.
+
+    An HTTP connection pool belongs to the event loop it was opened in, and a process may run several loops in turn
+    (Starlette's TestClient runs each request of the web chat in a new one, scripts call `asyncio.run` per message),
+    so the instance keeps one pool per running loop, opened on first use there: a bridge or web app on one loop
+    reuses its connections to Rasa across messages, and a pool never serves a loop it was not made in. Pools of
+    loops that have ended are dropped.
+    """
 
     def __init__(
         self,
@@ -74,17 +96,28 @@ class RasaClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout_s, connect=5.0),
-            transport=transport,
-        )
+        self._timeout = httpx.Timeout(timeout_s, connect=5.0)
+        self._transport = transport
+        self._pools: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._lock = threading.Lock()  # loops of other threads (TestClient's portal) add and drop pools too
+
+    def _http(self) -> httpx.AsyncClient:
+        """The running loop's pool, opened on first use in that loop."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            pool = self._pools.get(loop)
+            if pool is None:
+                for ended in [other for other in self._pools if other.is_closed()]:
+                    del self._pools[ended]  # its sockets go with it; a closed loop can no longer close them politely
+                pool = self._pools[loop] = httpx.AsyncClient(
+                    base_url=self.base_url, timeout=self._timeout, transport=self._transport)
+            return pool
 
     async def send(self, sender: str, message: str, metadata: Mapping[str, Any] | None = None) -> list[BotMessage]:
         """Post one user message; return Rasa's replies (possibly none)."""
         body = {"sender": sender, "message": message, "metadata": dict(metadata or {})}
         try:
-            response = await self._http.post(REST_PATH, json=body)
+            response = await self._http().post(REST_PATH, json=body)
         except httpx.TimeoutException as exc:
             raise RasaUnavailable(f"Rasa did not answer in time at {self.base_url}") from exc
         except httpx.TransportError as exc:
@@ -102,7 +135,11 @@ class RasaClient:
         return [BotMessage.from_json(item) for item in data if isinstance(item, Mapping)]
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the running loop's pool (the one a bridge or app opened); a later `send` opens a new one."""
+        with self._lock:
+            pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.aclose()
 
     async def __aenter__(self) -> RasaClient:
         return self

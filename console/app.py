@@ -198,6 +198,7 @@ def create_console_app(config: WebConfig) -> Starlette:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await chat["close"]()  # the web chat's connections to Rasa
 
     app = Starlette(routes=routes, middleware=middleware, exception_handlers=error_handlers(console_templates),
                     lifespan=lifespan)

@@ -1,9 +1,10 @@
 """Routing corrections: every petition an operator moved to another agency, as labelled data for the router.
 
 One JSON object per line with "text" and "agency" (the agency that finally handles it), the format of
-../shared/eval/dev_routing.jsonl, so `danvan eval routing FILE` reports how the router does on real corrections and
-the same file can extend the routing table's examples. "routed_to" is the agency the petition first went to (the
-router's choice, or the triage queue), "reason" the operators' reasons, newest last. Denunciations (tố cáo) are left
+../shared/eval/dev_routing.jsonl, so the same file can extend the routing table's examples, and `danvan eval routing
+--corrections FILE` reports how the current router does on it against where the petitions went when filed.
+"routed_to" is the agency the petition first went to (the router's choice, or the triage queue; after a triage
+confirmation, the operator's choice), "reason" the operators' reasons, newest last. Denunciations (tố cáo) are left
 out: their text may identify the denouncer, whom the law protects.
 """
 from __future__ import annotations

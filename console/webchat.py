@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,6 +28,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response, Stream
 from starlette.templating import Jinja2Templates
 
 from bot.jsonbody import BadJson, load_json_object
+from bot.rasa_client import RasaClient, RasaError
 from bot.throttle import RateLimiter, Window, limiter_or_none
 from console.config import WebConfig
 from console.security import client_of
@@ -64,18 +64,17 @@ def _new_sender() -> str:
     return f"web:{secrets.token_hex(8)}"
 
 
-async def forward_to_rasa(rasa_url: str, sender: str, text: str,
+async def forward_to_rasa(rasa: RasaClient, sender: str, text: str,
                           metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """One turn through the REST channel; a failure becomes a polite Vietnamese reply, logged in English."""
+    """One turn through the REST channel, by the client every channel uses (bot/rasa_client.py); its typed failures
+    become a polite Vietnamese reply, logged in English. The page cannot queue a message for later as the Telegram
+    and Zalo bridges do: the citizen is there, so they are asked to send it again."""
     try:
-        async with httpx.AsyncClient(timeout=30.0) as client:
-            body = {"sender": sender, "message": text, "metadata": {"channel": "web", **(metadata or {})}}
-            response = await client.post(f"{rasa_url}/webhooks/rest/webhook", json=body)
-            response.raise_for_status()
-            replies = list(response.json())
-    except (httpx.HTTPError, ValueError) as exc:
-        log.error("Rasa REST channel unavailable: %s", type(exc).__name__)
+        messages = await rasa.send(sender, text, {"channel": "web", **(metadata or {})})
+    except RasaError as exc:
+        log.error("Rasa REST channel unavailable: %s", exc)
         return [{"text": RASA_DOWN_TEXT}]
+    replies = [reply for reply in (m.to_json() for m in messages) if reply]
     if not replies:
         # Rasa answered nothing: a custom action failed (e.g. the action server is down). Never leave silence.
         log.error("Rasa returned no reply; told the citizen to resend")
@@ -220,7 +219,7 @@ def _after(request: Request) -> int:
 
 
 def make_routes(templates: Jinja2Templates, config: WebConfig) -> dict[str, Any]:
-    rasa_url = config.rasa_url
+    rasa = RasaClient(config.rasa_url)  # opens nothing until the first turn (one pool per event loop)
     gate = ChatGate(config)
     chat_config = config.extra.get("webchat") or ChatLogConfig()
     memory = ChatMemory(config, chat_config)
@@ -235,7 +234,7 @@ def make_routes(templates: Jinja2Templates, config: WebConfig) -> dict[str, Any]
         sender = await run_in_threadpool(memory.sender, request)
         if not gate.allows(sender, client_of(request)):
             return None
-        replies = await forward_to_rasa(rasa_url, sender, text, metadata(request))
+        replies = await forward_to_rasa(rasa, sender, text, metadata(request))
         lines = await run_in_threadpool(memory.record, sender, shown, replies)
         return replies, lines
 
@@ -317,5 +316,6 @@ def make_routes(templates: Jinja2Templates, config: WebConfig) -> dict[str, Any]
         return RedirectResponse("/#cuoi", status_code=303)
 
     routes: dict[str, Callable[..., Any]] = {
-        "page": chat_page, "api": chat_api, "form": chat_form, "stream": chat_stream}
+        "page": chat_page, "api": chat_api, "form": chat_form, "stream": chat_stream,
+        "close": rasa.aclose}  # for the app's shutdown: the Rasa connections of its loop
     return routes

@@ -9,7 +9,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -80,14 +80,41 @@ def score(
     )
 
 
-def read_labelled(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+class LabelledFileError(ValueError):
+    """A file the evaluation cannot use; the message names the file and the line, for the command line to print."""
+
+
+def _json_objects(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-blank line; anything else stops the evaluation at that line, because
+    scoring a file with lines silently skipped would report figures on data the operator did not give."""
+    try:
+        content = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LabelledFileError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise LabelledFileError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if "text" not in row or "agency" not in row:
-            raise ValueError(f"{path}:{number}: each line needs \"text\" and \"agency\"")
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise LabelledFileError(f"{path}:{number}: not valid JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise LabelledFileError(f"{path}:{number}: each line must be one JSON object")
+        yield number, row
+
+
+def _non_empty_strings(path: Path, number: int, row: dict[str, Any], *keys: str) -> None:
+    for key in keys:
+        if not isinstance(row.get(key), str) or not row[key].strip():
+            raise LabelledFileError(f'{path}:{number}: each line needs "{key}" as a non-empty string')
+
+
+def read_labelled(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, row in _json_objects(path):
+        _non_empty_strings(path, number, row, "text", "agency")
         rows.append(row)
     return rows
 
@@ -138,18 +165,188 @@ def _finite(values: dict[str, Any]) -> dict[str, Any]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in values.items()}
 
 
-def run_routing_eval(args: Any, settings: Any) -> int:
-    """Entry point of `danvan eval routing FILE` (args.file; optional args.json for machine-readable output)."""
+# ------------------------------------------------------------------------------------------ routing corrections
+# How a petition was routed, against the operators' final agency: to it, to another agency, to the triage queue, or
+# not known (an export line without the first agency).
+OUTCOMES = ("correct", "wrong", "triage", "unknown")
+
+
+@dataclass(frozen=True)
+class Correction:
+    """One line of the console's routing-corrections export (console/corrections.py)."""
+
+    id: str
+    text: str
+    agency: str  # the agency operators finally gave it
+    routed_to: str | None  # the agency it first went to (the router's choice, or the triage queue)
+    reason: str
+
+
+def read_corrections(path: Path) -> list[Correction]:
+    """The export's lines, checked: a line that is not a correction names its number rather than being skipped."""
+    rows = []
+    for number, row in _json_objects(path):
+        _non_empty_strings(path, number, row, "text", "agency")
+        if "routed_to" not in row:
+            raise LabelledFileError(
+                f'{path}:{number}: no "routed_to": not a routing-corrections export (download it from '
+                "/console/routing-corrections.jsonl; a labelled file goes to `danvan eval routing FILE`)")
+        routed_to = row["routed_to"]
+        if routed_to is not None and (not isinstance(routed_to, str) or not routed_to.strip()):
+            raise LabelledFileError(f'{path}:{number}: "routed_to" must be an agency code or null')
+        for key in ("id", "reason"):
+            if row.get(key) is not None and not isinstance(row[key], str):
+                raise LabelledFileError(f'{path}:{number}: "{key}" must be a string')
+        rows.append(Correction(id=row.get("id") or f"line {number}", text=row["text"], agency=row["agency"],
+                               routed_to=routed_to, reason=row.get("reason") or ""))
+    return rows
+
+
+def outcome(given: str | None, truth: str, triage: frozenset[str]) -> str:
+    """One of OUTCOMES for an agency a petition was (or would be) sent to."""
+    if given is None:
+        return "unknown"
+    if given == truth:
+        return "correct"
+    return "triage" if given in triage else "wrong"
+
+
+@dataclass(frozen=True)
+class CorrectionsScore:
+    """The current router on petitions operators reassigned, beside where those petitions went when filed."""
+
+    petitions: int
+    at_filing: dict[str, int]  # outcome -> count, from the export's "routed_to"
+    now: dict[str, int]  # outcome -> count, the current router
+    fixed: int  # not correct at filing, correct now
+    newly_wrong: int  # correct at filing, not now
+    confusion: dict[tuple[str, str], list[str]]  # (current router's agency, corrected agency) -> ids, mistakes only
+    filed: dict[tuple[str, str], list[str]]  # (first agency, corrected agency) -> ids: what operators changed
+    unknown_agencies: dict[str, int]  # corrected agencies the routing table does not have: the router cannot learn
+    rows: list[dict[str, Any]]
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.now["correct"] / self.petitions if self.petitions else None
+
+    @property
+    def still_wrong(self) -> int:
+        return self.petitions - self.now["correct"]
+
+    @property
+    def wrong_at_filing(self) -> int:
+        return self.at_filing["wrong"] + self.at_filing["triage"]
+
+    def to_dict(self) -> dict[str, Any]:
+        def pairs(found: dict[tuple[str, str], list[str]], first: str) -> list[dict[str, Any]]:
+            return [{first: a, "corrected": b, "count": len(ids), "ids": ids}
+                    for (a, b), ids in sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+
+        return {
+            "petitions": self.petitions,
+            "accuracy": None if self.accuracy is None else round(self.accuracy, 4),
+            "router": self.now, "at_filing": self.at_filing,
+            "still_wrong": self.still_wrong, "wrong_at_filing": self.wrong_at_filing,
+            "fixed": self.fixed, "newly_wrong": self.newly_wrong,
+            "confusion": pairs(self.confusion, "router"), "corrections_at_filing": pairs(self.filed, "routed_to"),
+            "unknown_agencies": self.unknown_agencies, "rows": self.rows,
+        }
+
+
+def score_corrections(corrections: Sequence[Correction], routes: Sequence[Any], codes: Sequence[str],
+                      triage: frozenset[str]) -> CorrectionsScore:
+    """Compare each correction's final agency with where it went when filed and where `routes` (the current
+    router's decisions, in the same order) would send it."""
+    at_filing = dict.fromkeys(OUTCOMES, 0)
+    now = dict.fromkeys(OUTCOMES[:3], 0)
+    fixed = newly_wrong = 0
+    confusion: dict[tuple[str, str], list[str]] = {}
+    filed: dict[tuple[str, str], list[str]] = {}
+    rows = []
+    for item, route in zip(corrections, routes, strict=True):
+        before, after = outcome(item.routed_to, item.agency, triage), outcome(route.agency, item.agency, triage)
+        at_filing[before] += 1
+        now[after] += 1
+        fixed += before in ("wrong", "triage") and after == "correct"
+        newly_wrong += before == "correct" and after != "correct"
+        if after != "correct":
+            confusion.setdefault((route.agency, item.agency), []).append(item.id)
+        if item.routed_to is not None and before != "correct":
+            filed.setdefault((item.routed_to, item.agency), []).append(item.id)
+        rows.append({"id": item.id, "agency": item.agency, "routed_to": item.routed_to, "router": route.agency,
+                     "confidence": round(float(route.confidence), 4), "at_filing": before, "now": after,
+                     "reason": item.reason})
+    known = set(codes)
+    unknown = Counter(item.agency for item in corrections if item.agency not in known)
+    return CorrectionsScore(petitions=len(corrections), at_filing=at_filing, now=now, fixed=fixed,
+                            newly_wrong=newly_wrong, confusion=confusion, filed=filed,
+                            unknown_agencies=dict(sorted(unknown.items())), rows=rows)
+
+
+def format_corrections(result: CorrectionsScore, *, show_ids: int = 5) -> str:
+    """A plain-text report for an operator: the headline, outcomes then and now, and the agency pairs."""
+    n = result.petitions
+    if not n:
+        return "no corrected petitions in this file"
+    lines = [
+        f"current router: {result.now['correct']} of {n} routed to the operators' final agency "
+        f"(accuracy {result.accuracy:.3f}); still wrong: {result.still_wrong}",
+        f"at filing time: {result.wrong_at_filing} of {n} not routed to it"
+        + (f" ({result.at_filing['unknown']} with no first agency in the file)" if result.at_filing["unknown"] else ""),
+        f"fixed since filing: {result.fixed}; right at filing but wrong now: {result.newly_wrong}",
+        "",
+        f"{'':<24}{'correct':>9}{'wrong agency':>14}{'triage':>8}{'unknown':>9}",
+        f"{'at filing (routed_to)':<24}" + "".join(
+            f"{result.at_filing[k]:>{w}}" for k, w in zip(OUTCOMES, (9, 14, 8, 9), strict=True)),
+        f"{'current router':<24}" + "".join(
+            f"{result.now[k]:>{w}}" for k, w in zip(OUTCOMES[:3], (9, 14, 8), strict=True)) + f"{'-':>9}",
+    ]
+
+    def pairs(title: str, found: dict[tuple[str, str], list[str]]) -> None:
+        lines.extend(["", title])
+        if not found:
+            lines.append("  none")
+        for (a, b), ids in sorted(found.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            shown = ", ".join(ids[:show_ids]) + (", …" if len(ids) > show_ids else "")
+            lines.append(f"{len(ids):>5}  {a} → {b}  ({shown})")
+
+    pairs("current router, not the final agency (router's choice → corrected agency)", result.confusion)
+    pairs("corrections made (agency at filing → corrected agency)", result.filed)
+    if result.unknown_agencies:
+        listed = ", ".join(f"{code} ({count})" for code, count in result.unknown_agencies.items())
+        lines += ["", f"corrected agencies the routing table does not have (the router cannot choose them): {listed}"]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ command line
+def _load_router(settings: Any) -> Any:
+    """The router the assistant serves: same table, tuning file and fit cache as danvan/services.py."""
+    from knowledge.tuning import Tuning
     from nlp.embedding import load_encoder
     from nlp.model_build import ensure_model
-    from petitions.baseline import KeywordRouter
     from petitions.router import Router
+
+    model = settings.embedding_model or str(ensure_model(settings.model_dir))
+    encoder = load_encoder(model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
+    return Router.load(settings.routing_table, encoder, cache_dir=settings.cache_dir,
+                       tuning=Tuning.load(settings.tuning_file))
+
+
+def _training_line(report: Any) -> str:
+    return (f"training table: {report.examples} examples; cross-validated accuracy {report.cv_accuracy:.3f} "
+            f"(typed without diacritics {report.cv_accuracy_folded:.3f}); triage threshold {report.threshold:.2f}")
+
+
+def run_routing_eval(args: Any, settings: Any) -> int:
+    """Entry point of `danvan eval routing FILE` and `danvan eval routing --corrections FILE` (optional args.json
+    for machine-readable output). The file is read and checked before the model loads, so a bad line fails fast."""
+    if getattr(args, "corrections", None) is not None:
+        return run_corrections_eval(Path(args.corrections), settings, as_json=bool(getattr(args, "json", False)))
+    from petitions.baseline import KeywordRouter
 
     path = Path(args.file)
     rows = read_labelled(path)
-    model = settings.embedding_model or str(ensure_model(settings.model_dir))
-    encoder = load_encoder(model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix)
-    router = Router.load(settings.routing_table, encoder, cache_dir=settings.var_dir / "cache")
+    router = _load_router(settings)
     model_score, base_score = evaluate(rows, router, KeywordRouter(router.table))
     if getattr(args, "json", False):
         print(json.dumps({"file": str(path), "examples": len(rows), "router": model_score.to_dict(),
@@ -158,7 +355,28 @@ def run_routing_eval(args: Any, settings: Any) -> int:
     else:
         print(f"{path} ({len(rows)} petitions)\n")
         print(format_report(model_score, base_score, router.table.codes))
-        report = router.report
-        print(f"\ntraining table: {report.examples} examples; cross-validated accuracy {report.cv_accuracy:.3f} "
-              f"(typed without diacritics {report.cv_accuracy_folded:.3f}); triage threshold {report.threshold:.2f}")
+        print("\n" + _training_line(router.report))
+    return 0
+
+
+def run_corrections_eval(path: Path, settings: Any, *, as_json: bool = False) -> int:
+    """How the current router does on the petitions operators reassigned (the console's routing-corrections
+    export): the figures that say whether retraining from them is worth it, and which agency pairs to look at."""
+    corrections = read_corrections(path)
+    if not corrections:  # an export from before any reassignment: nothing to score, no model to load
+        result, training = score_corrections([], [], (), frozenset()), None
+    else:
+        router = _load_router(settings)
+        triage = frozenset(code for code in (router.table.fallback, getattr(settings, "triage_agency", "")) if code)
+        result = score_corrections(corrections, router.route_many([c.text for c in corrections]),
+                                   router.table.codes, triage)
+        training = router.report
+    if as_json:
+        print(json.dumps({"file": str(path), **result.to_dict(),
+                          "training": None if training is None else _finite(asdict(training))}, ensure_ascii=False))
+    else:
+        print(f"{path} ({result.petitions} petitions reassigned by operators)\n")
+        print(format_corrections(result))
+        if training is not None:
+            print("\n" + _training_line(training))
     return 0

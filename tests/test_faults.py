@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.rasa_client import RasaClient
 from console.webchat import RASA_DOWN_TEXT, forward_to_rasa
 from tests.cluster import postgres_available, scratch_database
 from tests.dialogue_helpers import CODE_RE, Conversation, joined
@@ -45,8 +46,12 @@ def _begin(conv: Conversation) -> None:
 
 def _citizen_sees(stack, sender: str, text: str) -> str:
     """What a citizen reads through a channel bridge (the web chat): replies, or the polite 'try again' message."""
-    replies = asyncio.run(forward_to_rasa(stack.rasa_url, sender, text))
-    return joined(replies)
+
+    async def turn() -> list[dict]:
+        async with RasaClient(stack.rasa_url) as rasa:
+            return await forward_to_rasa(rasa, sender, text)
+
+    return joined(asyncio.run(turn()))
 
 
 def test_action_server_killed_mid_petition(fault_stack) -> None:

@@ -1,7 +1,8 @@
 """`danvan eval`: score the assistant on evaluation sets.
 
   danvan eval qa FILE [--corpus DIR] [--json]   questions in the dev_qa.jsonl format (knowledge/)
-  danvan eval routing FILE ...                  petitions in the dev_routing.jsonl format (petitions/)
+  danvan eval routing FILE [--json]             petitions in the dev_routing.jsonl format (petitions/)
+  danvan eval routing --corrections FILE        the console's routing corrections: the current router on them
   danvan eval dialogues [FILE ...]              scripted conversations against a private stack on free ports
 """
 from __future__ import annotations
@@ -145,13 +146,28 @@ def run_dialogues_command(args: argparse.Namespace, settings: Settings) -> int:
 # Hook for petitions/: `petitions.evaluation.run_routing_eval(args, settings) -> int` does the work; add options it
 # needs here.
 def register_routing(kinds: argparse._SubParsersAction) -> None:
-    routing = kinds.add_parser("routing", help="agency accuracy and confusion table of the petition router")
-    routing.add_argument("file", type=Path, help="JSONL petitions (format of ../shared/eval/dev_routing.jsonl)")
+    routing = kinds.add_parser(
+        "routing", help="agency accuracy and confusion table of the petition router, on a labelled file or on the "
+        "console's routing corrections")
+    routing.add_argument("file", type=Path, nargs="?",
+                         help="JSONL petitions (format of ../shared/eval/dev_routing.jsonl)")
+    routing.add_argument("--corrections", type=Path, metavar="FILE", default=None,
+                         help="the console's export /console/routing-corrections.jsonl: how the current router does "
+                         "on the petitions operators reassigned, against where they went when filed")
     routing.add_argument("--json", action="store_true", help="print the figures as JSON")
     routing.set_defaults(handler=run_routing)
 
 
 def run_routing(args: argparse.Namespace, settings: Settings) -> int:
-    from petitions.evaluation import run_routing_eval
+    from danvan.errors import CommandError
+    from nlp.embedding import EncoderLoadError
+    from petitions.evaluation import LabelledFileError, run_routing_eval
+    from petitions.routing_table import RoutingTableError
 
-    return int(run_routing_eval(args, settings))
+    if (args.file is None) == (args.corrections is None):
+        raise CommandError("give either a labelled FILE or --corrections FILE "
+                           "(e.g. danvan eval routing --corrections routing-corrections.jsonl)")
+    try:
+        return int(run_routing_eval(args, settings))
+    except (LabelledFileError, EncoderLoadError, RoutingTableError) as exc:
+        raise CommandError(str(exc)) from exc
