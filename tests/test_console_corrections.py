@@ -44,3 +44,17 @@ def test_reassignments_export_as_routing_examples(make_console_env, tmp_path) ->
     env.login(operator, "op-a")
     assert operator.get("/console/routing-corrections.jsonl").status_code == 403
     assert "Dữ liệu sửa định tuyến" in admin.get("/console/audit?action=export").text
+
+
+def test_a_petition_confirmed_out_of_the_triage_queue_is_a_correction(make_console_env) -> None:
+    env = make_console_env()
+    unsure = env.petition("Nhà văn hóa ấp bỏ hoang, không ai quản lý", confidence=0.2)
+    assert env.store.mark_for_triage(unsure.code)
+    admin = env.client()
+    env.login(admin, "admin")
+    page = admin.get(f"/console/p/{unsure.code}").text
+    admin.post(f"/console/p/{unsure.code}/confirm-agency",
+               data={"csrf_token": csrf_of(page), "agency": AGENCY_B, "reason": "Việc của ngành văn hóa"})
+    rows = [json.loads(line) for line in admin.get("/console/routing-corrections.jsonl").text.splitlines()]
+    assert [(r["id"], r["routed_to"], r["agency"], r["reason"]) for r in rows] == [
+        (unsure.code, AGENCY_A, AGENCY_B, "Việc của ngành văn hóa")]
