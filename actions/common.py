@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
-from nlp.text import fold
+from nlp.text import fold, has_diacritics
 
 T = TypeVar("T")
 
@@ -75,6 +75,9 @@ def is_cancel_phrase(text: str) -> bool:
         return True
     if len(stripped) > 80:
         return False
+    if has_diacritics(stripped):  # "đúng rồi", "dùng đi" fold to "dung": only "dừng" is a stop
+        stripped = re.sub(r"\w+", lambda m: "x" if fold(m.group(0)).lower() == "dung" and m.group(0).lower() != "dừng"
+                          else m.group(0), stripped)
     words = re.sub(r"[^a-z0-9 ]", " ", fold(stripped))
     core = " ".join(_FILLERS.sub(" ", words).split())
     return bool(core) and bool(_CANCEL_RE.match(core))

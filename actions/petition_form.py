@@ -31,8 +31,16 @@ from actions.common import (
 )
 from actions.questions import documents_answer, question_problem
 from actions.runtime import PetitionDesk, services
-from actions.understanding import ConsentReading, Turn, load_lexicon, read_consent, read_draft_answer
+from actions.understanding import (
+    ConsentReading,
+    Turn,
+    commune_mentions,
+    load_lexicon,
+    read_consent,
+    read_draft_answer,
+)
 from nlp.text import fold
+from petitions.communes import CommuneMatch
 from petitions.consent import CONSENT_TEXT_VI
 from petitions.models import DEFAULT_KIND, KIND_LABELS
 from petitions.service import classify_kind
@@ -88,6 +96,29 @@ def phone_answer(text: str, intent: str) -> tuple[str | None, str | None]:
             except InputError:
                 continue
     return None, problem.message
+
+
+def phone_in_text(text: str) -> str | None:
+    """The last valid phone number written inside a longer answer ("phường Thanh Điền, sđt 0903 112 233")."""
+    found = None
+    for match in PHONE_IN_TEXT.finditer(text):
+        try:
+            found = _petitions().check_phone(match.group(0)) or found
+        except InputError:
+            continue
+    return found
+
+
+def named_commune(text: str) -> CommuneMatch | None:
+    """A commune named with its prefix and its exact directory name ("… ở xã Tân Phú, số mình …"); never a guess."""
+    for prefix, name in commune_mentions(text):
+        try:
+            match = _petitions().check_commune(f"{prefix} {name}")
+        except InputError:
+            continue
+        if match.matched and fold(match.name) == fold(name):
+            return match
+    return None
 
 
 def edit_target(text: str) -> str | None:
@@ -148,8 +179,12 @@ class ValidationPetitionForm(FormValidationAction):
             return [SlotSet("edit_field", None), SlotSet("editing", False), SlotSet("requested_slot", "confirmed")]
         # "hủy" where free text is expected; at the summary only the unambiguous phrases ("dung gui" may be
         # "đúng, gửi" as well as "dừng gửi" once diacritics are gone).
-        if (requested in FREE_TEXT_SLOTS and is_cancel_phrase(text)) or (
-                requested in (*FREE_TEXT_SLOTS, "confirmed") and Turn(text).cancels):
+        turn = Turn(text)
+        # Not a stop: "đúng rồi" / "dùng đi" typed with diacritics (folded, they read "dừng"), and at the phone question
+        # a bare "khỏi" (no phone).
+        keeps_on = turn.says_right_or_use or (requested == "phone" and turn.skips_phone)
+        if not keeps_on and ((requested in FREE_TEXT_SLOTS and is_cancel_phrase(text)) or (
+                requested in (*FREE_TEXT_SLOTS, "confirmed") and turn.cancels)):
             # "hủy" typed where free text is expected: end the form here; nothing has been stored.
             dispatcher.utter_message(text=texts.CANCELLED)
             return [*reset_petition_slots(), SlotSet("requested_slot", None)]
@@ -167,6 +202,11 @@ class ValidationPetitionForm(FormValidationAction):
                 dispatcher, tracker, domain)
         if requested == "consent":
             return await self._consent_turn(dispatcher, tracker, domain)
+        if requested in ("matter", "commune", "phone") and _corrects_earlier_answer(tracker, text):
+            # "khoan, tôi ghi nhầm xã, phải là xã Long Thuận" at the phone step: reopen that field, as at the summary;
+            # the message is no answer to the question asked, so the slot it was put in is emptied again.
+            tracker.add_slots([SlotSet(requested, None)])
+            return [SlotSet(requested, None), *await self._edit_from_words(dispatcher, tracker, domain)]
         if requested in ("matter", "commune", "phone", "confirmed") and await self._interruption(
                 dispatcher, tracker, requested):
             return [SlotSet(requested, None), SlotSet("requested_slot", requested)]
@@ -302,10 +342,11 @@ class ValidationPetitionForm(FormValidationAction):
             if use is False:
                 return {"matter": None, "matter_draft": None}  # asked again, now without the draft
         try:
-            return {"matter": _petitions().check_matter(value if isinstance(value, str) else ""), "matter_draft": None}
+            matter = _petitions().check_matter(value if isinstance(value, str) else "")
         except InputError as exc:
             dispatcher.utter_message(text=exc.message)
             return {"matter": None}
+        return {"matter": matter, "matter_draft": None, **_given_alongside(tracker, text, commune=True)}
 
     async def validate_commune(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -316,7 +357,8 @@ class ValidationPetitionForm(FormValidationAction):
             dispatcher.utter_message(text=exc.message)
             return {"commune": None, "commune_code": None}
         if match.matched:
-            return {"commune": match.full_name, "commune_code": match.code, "commune_retry": None}
+            given = _given_alongside(tracker, latest_text(tracker), commune=False)
+            return {"commune": match.full_name, "commune_code": match.code, "commune_retry": None, **given}
         if tracker.get_slot("requested_slot") != "commune":  # the form re-checks a prefilled slot: keep it
             return {"commune": match.name, "commune_code": None}
         if not tracker.get_slot("commune_retry"):
@@ -364,6 +406,32 @@ class ValidationPetitionForm(FormValidationAction):
             dispatcher.utter_message(text=texts.CONSENT_NEEDED_FOR_PHONE)
             reset.update(consent=None, consent_at=None)
         return reset
+
+
+def _corrects_earlier_answer(tracker: Tracker, text: str) -> bool:
+    """The citizen says an answer given at an earlier step was wrong, naming that field."""
+    if is_button_payload(text) or not Turn(text).corrects:
+        return False
+    field = edit_target(text)
+    return field is not None and field != tracker.get_slot("requested_slot") and bool(tracker.get_slot(field))
+
+
+def _given_alongside(tracker: Tracker, text: str, *, commune: bool) -> dict[str, Any]:
+    """Fields the citizen answered ahead, in the same message as the one asked for: the phone (only with consent)
+    and, while describing the matter, a commune named with its prefix and exact name. A field already answered is
+    never overwritten, and the summary shows both before anything is sent."""
+    if tracker.get_slot("requested_slot") not in ("matter", "commune"):
+        return {}
+    ahead: dict[str, Any] = {}
+    if commune and not tracker.get_slot("commune"):
+        match = named_commune(text)
+        if match is not None:
+            ahead.update(commune=match.full_name, commune_code=match.code, commune_retry=None)
+    if tracker.get_slot("consent") is True and tracker.get_slot("phone") is None:
+        phone = phone_in_text(text)
+        if phone:
+            ahead["phone"] = phone
+    return ahead
 
 
 class ActionAskConsent(Action):

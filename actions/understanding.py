@@ -10,9 +10,10 @@ ambiguous. The rules are deliberately asymmetric: anything that is not a clear y
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,28 @@ class Lexicon:
 
     data: dict[str, Any]
 
+    @cached_property
+    def _variants(self) -> dict[str, str]:
+        """Spelling -> canonical word, from `word_variants` ("hk" -> "khong", "dc" -> "duoc")."""
+        table: dict[str, str] = {}
+        for canonical, spellings in (self.data.get("word_variants") or {}).items():
+            for spelling in spellings or ():
+                for word in _WORD_RE.findall(fold(str(spelling))):
+                    table[word] = str(canonical)
+        return table
+
+    def canonical(self, words: list[str]) -> list[str]:
+        """Each folded word in its canonical spelling, one for one, so that a phrase list naming "khong gui nua"
+        also reads "hk gửi nữa" and "khum gửi nữa" without listing every spelling of "không"."""
+        table = self._variants
+        return [table.get(word, word) for word in words]
+
+    def phrase(self, text: Any) -> str:
+        """One phrase of a list as it is matched: folded, punctuation-free, canonical spellings."""
+        return " ".join(self.canonical(_WORD_RE.findall(fold(str(text)))))
+
     def phrases(self, key: str) -> tuple[str, ...]:
-        return tuple(" ".join(_WORD_RE.findall(fold(str(p)))) for p in self.data.get(key) or ())
+        return tuple(self.phrase(p) for p in self.data.get(key) or ())
 
     def number(self, key: str) -> float:
         return float(self.data[key])
@@ -65,7 +86,7 @@ class Turn:
     def __init__(self, text: str, lexicon: Lexicon | None = None) -> None:
         self.raw = (text or "")[:_MAX_CHARS]
         self.lex = lexicon or load_lexicon()
-        self.words = _WORD_RE.findall(fold(self.raw))
+        self.words = self.lex.canonical(_WORD_RE.findall(fold(self.raw)))
         self.joined = f" {' '.join(self.words)} "
         self.accented = has_diacritics(self.raw)
 
@@ -77,14 +98,21 @@ class Turn:
         """Some phrase of an accented list occurs, for words that folding makes ambiguous ("dừng" / "đúng")."""
         if not self.accented:
             return False
-        lowered = " " + " ".join(_PUNCT_RE.sub(" ", self.raw.lower()).split()) + " "
-        return any(f" {p} " in lowered for p in self.lex.data.get(key) or ())
+        lowered = " " + " ".join(_PUNCT_RE.sub(" ", unicodedata.normalize("NFC", self.raw).lower()).split()) + " "
+        return any(f" {unicodedata.normalize('NFC', str(p))} " in lowered for p in self.lex.data.get(key) or ())
 
     def starts_with(self, key: str) -> bool:
         return any(self.joined.startswith(f" {p} ") for p in self.lex.phrases(key) if p)
 
     def ends_with(self, key: str) -> bool:
-        return any(self.joined.endswith(f" {p} ") for p in self.lex.phrases(key) if p)
+        """The message ends with a phrase of the list, once trailing politeness words are set aside ("… có bão ko
+        ad", "… được không ạ")."""
+        polite = set(self.lex.phrases("trailing_politeness"))
+        words = list(self.words)
+        while len(words) > 1 and words[-1] in polite:
+            words.pop()
+        tail = f" {' '.join(words)} "
+        return any(tail.endswith(f" {p} ") for p in self.lex.phrases(key) if p)
 
     @property
     def is_button(self) -> bool:
@@ -112,7 +140,9 @@ class Turn:
             return True
         if len(self.words) >= 3 and self.ends_with("question_endings"):
             return True
-        return self.has("question_words")
+        # Central speech asks with "răng", "chi", "mô", "bô" ("răng phải đồng ý", "để làm chi"); those words are
+        # other words once diacritics are gone ("rằng", "chị", "mở"), so they count only as typed with them.
+        return self.has("question_words") or self.has_accented("question_words_accented")
 
     @property
     def asks_outright(self) -> bool:
@@ -128,13 +158,30 @@ class Turn:
 
     @property
     def cancels(self) -> bool:
-        """"hủy", "thôi khỏi gửi, hủy giùm": stop the petition being written."""
-        if len(self.words) <= self.lex.number("cancel_max_words"):
-            return self.has("cancel_phrases") or " ".join(self.core_words()) in self.lex.phrases("no_file_whole")
+        """"hủy", "thôi khỏi gửi, hủy giùm", "thôi khỏi, để khi nào rảnh tui gửi lại": stop the petition being
+        written."""
         if len(self.words) > self.lex.number("cancel_long_max_words"):
             return False
+        if self.puts_off:
+            return True
+        if len(self.words) <= self.lex.number("cancel_max_words"):
+            return self.has("cancel_phrases") or " ".join(self.core_words()) in self.lex.phrases("no_file_whole")
         opening = Turn(" ".join(self.words[: int(self.lex.number("cancel_opening_words"))]), self.lex)
         return opening.has("cancel_phrases")
+
+    @property
+    def puts_off(self) -> bool:
+        """"thôi, để bữa khác", "à mà thôi, để tui hỏi lại đã": a "thôi" that puts the sending off. At the phone step
+        "thôi khỏi" alone would mean "no phone"; followed by a later time it means "not now" for the whole petition."""
+        return self.starts_with("postpone_openers") and self.has("postpone_phrases")
+
+    @property
+    def corrects(self) -> bool:
+        """"khoan, tôi ghi nhầm xã, phải là xã Long Thuận": an earlier answer was wrong. A statement, not a question,
+        even when it opens with "khoan" (which also opens questions)."""
+        if "?" in self.raw or len(self.words) > self.lex.number("correction_max_words"):
+            return False
+        return self.has("correction_phrases") or self.has_accented("correction_accented")
 
     @property
     def confirms(self) -> bool:
@@ -144,8 +191,15 @@ class Turn:
 
     @property
     def skips_phone(self) -> bool:
-        """"bỏ qua bước này" at the phone step: no phone."""
+        """"bỏ qua bước này", "khỏi nha" at the phone step: no phone."""
+        if " ".join(self.core_words()) in self.lex.phrases("no_phone_whole"):
+            return True
         return len(self.words) <= 8 and self.has("no_phone_phrases")
+
+    @property
+    def says_right_or_use(self) -> bool:
+        """"đúng rồi", "dùng đi" typed with diacritics: folded they read "dừng" (stop), which they never mean."""
+        return self.has_accented("right_or_use_accented") and not self.has_accented("stop_accented")
 
     def question_only(self) -> str:
         """The question without a leading "khoan đã, cho tôi hỏi": what the documents are asked."""
@@ -168,7 +222,7 @@ class Turn:
         """"consent" or "deadline" when the question is about the petition process itself."""
         topics = self.lex.data.get("process_topics") or {}
         for topic, phrases in topics.items():
-            if any(f" {' '.join(_WORD_RE.findall(fold(str(p))))} " in self.joined for p in phrases):
+            if any(f" {self.lex.phrase(p)} " in self.joined for p in phrases):
                 return str(topic)
         return None
 
@@ -191,9 +245,14 @@ class Turn:
 
     @property
     def asks_own_petitions(self) -> bool:
-        """"hồ sơ của tôi", "tôi quên mã rồi": the citizen's own petitions, listed without a code."""
+        """"hồ sơ của tôi", "tôi quên mã rồi", "chưa giải quyết gì hết": the citizen's own petitions and how far
+        they are, listed without a code."""
         short = len(self.words) <= self.lex.number("status_max_words")
-        return short and self.has("own_petitions_phrases") and not self.has("other_codes")
+        if short and self.has("own_petitions_phrases") and not self.has("other_codes"):
+            return True
+        # A whole message complaining that nothing has been done, with no answer waiting for a rating (that is read
+        # first): it is about the progress of what was filed, not a "no" to a question nobody asked.
+        return " ".join(self.core_words()) in self.lex.phrases("progress_complaints_whole")
 
     @property
     def asks_status(self) -> bool:
@@ -240,6 +299,20 @@ class Turn:
         return self.has("edit_words")
 
 
+# A place named after its unit word ("ở xã Tân Phú, số mình …"): up to four words, not across punctuation or digits.
+_COMMUNE_MENTION = re.compile(r"(?<!\w)(xã|phường|xa|phuong)\s+([^\W\d_]+(?:[ \t]+[^\W\d_]+){0,3})", re.IGNORECASE)
+
+
+def commune_mentions(text: str) -> list[tuple[str, str]]:
+    """("xã", "Tân Phú"), … for each place named after "xã"/"phường" in a message, longest reading first (the words
+    after the prefix, then each shorter run of them), for the commune directory to confirm or reject by exact name."""
+    mentions: list[tuple[str, str]] = []
+    for match in _COMMUNE_MENTION.finditer(unicodedata.normalize("NFC", text or "")[:_MAX_CHARS]):
+        words = match.group(2).split()
+        mentions.extend((match.group(1), " ".join(words[:size])) for size in range(len(words), 0, -1))
+    return mentions
+
+
 def read_consent(text: str, lexicon: Lexicon | None = None) -> ConsentReading:
     """How an answer to the consent question reads. Only a clear, unnegated yes is AGREE."""
     turn = Turn(text, lexicon)
@@ -256,6 +329,8 @@ def read_consent(text: str, lexicon: Lexicon | None = None) -> ConsentReading:
     # "nếu tôi không đồng ý thì sao?" asks; "đồng ý cái gì, tui hổng khai đâu" refuses, question word or not.
     if turn.asks_outright or (turn.is_question and not turn.negated):
         return ConsentReading.QUESTION
+    if turn.has("consent_questions") and not turn.negated:  # "đồng ý rồi thì ai coi thông tin"
+        return ConsentReading.QUESTION
     if turn.has("anonymous_phrases"):
         return ConsentReading.ANONYMOUS
     if (turn.has("no_file_phrases") or turn.has_accented("no_file_accented")
@@ -265,6 +340,8 @@ def read_consent(text: str, lexicon: Lexicon | None = None) -> ConsentReading:
         return ConsentReading.DETAILS
     if turn.negated:
         return ConsentReading.REFUSE
+    if turn.has("consent_hedges") and len(turn.words) <= turn.lex.number("consent_hedge_max_words"):
+        return ConsentReading.UNCLEAR  # "có thể", "đồng ý một phần", "để xem": no clear yes
     if _clear_yes(turn):
         return ConsentReading.AGREE
     return ConsentReading.UNCLEAR
@@ -286,7 +363,8 @@ def read_draft_answer(text: str, lexicon: Lexicon | None = None) -> bool | None:
     core = " ".join(turn.core_words()) or " ".join(turn.words)
     if turn.has("draft_reject") and not turn.has("draft_accept") or core in turn.lex.phrases("draft_reject"):
         return False
-    if core in turn.lex.phrases("draft_accept") or turn.has("draft_accept"):
+    accepts = turn.has("draft_accept") or turn.has_accented("draft_accept_accented")
+    if core in turn.lex.phrases("draft_accept") or accepts:
         return not turn.negated
     return None
 
@@ -341,7 +419,7 @@ def read_rating(text: str, lexicon: Lexicon | None = None) -> RatingReading | No
 def _score(turn: Turn) -> int | None:
     """"5", "5 sao", "chấm 4 điểm", "4/5", "cho 2đ": a digit from 1 to 5 and nothing but score and filler words."""
     folded = _OUT_OF_FIVE.sub(" ", fold(turn.raw))
-    words = _WORD_RE.findall(folded)
+    words = turn.lex.canonical(_WORD_RE.findall(folded))
     filler = set(turn.lex.phrases("rating_score_words")) | set(turn.lex.phrases("politeness"))
     joined = f" {' '.join(words)} "
     for phrase in sorted(filler, key=len, reverse=True):

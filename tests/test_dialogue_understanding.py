@@ -255,3 +255,60 @@ def test_an_unknown_commune_is_asked_again_with_the_closest_names(rasa_stack: An
     assert code, conv.transcript()
     record = store.get_by_code(code.group(0))
     assert record.commune_matched and record.commune_name == "Tân Thạnh"
+
+
+# -- 10. found by the held-out set tests/dialogues/heldout_c.jsonl --------------------------------------------------
+
+@pytest.mark.parametrize("refusal", ["hk", "khum đồng ý đâu", "ai mà đồng ý", "răng phải đồng ý"])
+def test_teen_code_rhetorical_and_central_answers_are_never_consent(rasa_stack: Any, store: Any,
+                                                                     refusal: str) -> None:
+    conv = Conversation(rasa_stack)
+    before = store.count()
+    start(conv)
+    reply = conv.says(refusal)
+    assert ASKS_MATTER not in reply and ASKS_PHONE not in reply, conv.transcript()
+    assert tracker_slots(rasa_stack, conv.sender)["consent"] is not True, conv.transcript()
+    assert "không gửi" in conv.says("hk gửi nữa"), conv.transcript()
+    assert store.count() == before
+
+
+def test_the_commune_corrected_at_the_phone_step_is_the_one_stored(rasa_stack: Any, store: Any) -> None:
+    conv = Conversation(rasa_stack)
+    start(conv)
+    conv.says("đồng ý")
+    conv.says("Đường đất từ ấp Long Bình vào khu sản xuất lầy lội, xe chở nông sản sa lầy suốt mùa mưa")
+    assert ASKS_PHONE in conv.says("xã Long Chữ"), conv.transcript()
+    reply = conv.says("khoan, tôi ghi nhầm xã, phải là xã Long Thuận")
+    assert "xã, phường nào" in reply and "chưa đúng" not in reply and "đề cập" not in reply, conv.transcript()
+    assert ASKS_PHONE in conv.says("xã Long Thuận"), conv.transcript()
+    summary = conv.says("0918 440 275")
+    assert "xã Long Thuận" in summary and "Long Chữ" not in summary, conv.transcript()
+    code = CODE_RE.search(conv.says("Xác nhận"))
+    assert code, conv.transcript()
+    record = store.get_by_code(code.group(0))
+    assert record.commune_name == "Long Thuận" and record.contact_phone == "+84918440275"
+
+
+def test_commune_and_phone_given_with_the_matter_are_not_asked_again(rasa_stack: Any, store: Any) -> None:
+    conv = Conversation(rasa_stack)
+    start(conv)
+    conv.says("đồng ý")
+    summary = conv.says("Đường dây điện hạ thế ở tổ 5 ấp Bàu Tràm võng xuống sát đầu người, xe chở mía đi qua là "
+                        "vướng. Ở xã Tân Phú, số mình 0916 204 857")
+    assert "Chuyển đến" in summary and "xã Tân Phú" in summary and "0916 204 857" in summary, conv.transcript()
+    code = CODE_RE.search(conv.says("Xác nhận"))
+    assert code, conv.transcript()
+    record = store.get_by_code(code.group(0))
+    assert record.commune_matched and record.commune_name == "Tân Phú" and record.contact_phone == "+84916204857"
+
+
+def test_putting_it_off_at_the_phone_step_stops_the_petition(rasa_stack: Any, store: Any) -> None:
+    conv = Conversation(rasa_stack)
+    before = store.count()
+    start(conv)
+    conv.says("được, đồng ý")
+    conv.says("Mấy bữa ni người ta đốt rơm rạ ngoài đồng ấp Trà Võ, khói bay vô nhà mù mịt, con nít ho quá trời")
+    assert ASKS_PHONE in conv.says("xã Thạnh Đức"), conv.transcript()
+    reply = conv.says("thôi khỏi, để khi mô rảnh tui gửi lại")
+    assert "Đã hủy" in reply and "Xin kiểm tra lại" not in reply, conv.transcript()
+    assert store.count() == before

@@ -28,6 +28,8 @@ RESOLVED = [
     "cảm ơn cán bộ nhiều",
     "hài lòng",
     "giải quyết xong rồi, cảm ơn nhé",
+    "ổn",  # was a YAML boolean in the list ("on"), so a bare "ổn" matched nothing
+    "yes",
 ]
 
 
