@@ -87,7 +87,7 @@ class AccountLocked(Exception):
 
 
 class Placed(Protocol):
-    """What visibility is decided on: a petition's agency and commune (a full record or a hotspot's brief)."""
+    """What visibility is decided on: a petition's agency and commune (a full record or a hotspot's member)."""
 
     @property
     def agency(self) -> str: ...

@@ -13,6 +13,17 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class HotspotRule:
+    """What the console calls a hotspot ("điểm nóng"): at least `min_size` petitions on one matter from one commune
+    created within `window_days`, looked for among the petitions of the last `lookback_days`. The overview states the
+    rule from these very numbers, and the overview and the petition page both apply it."""
+
+    min_size: int = 3
+    window_days: int = 14
+    lookback_days: int = 60
+
+
+@dataclass(frozen=True)
 class WebConfig:
     rasa_url: str
     session_secret: str
@@ -38,6 +49,8 @@ class WebConfig:
     session_max_s: int = 43200
     # Days before the due date from which an open petition is shown as "near due".
     near_due_days: int = 3
+    # The hotspot rule of the overview and the petition page.
+    hotspots: HotspotRule = field(default_factory=HotspotRule)
     # Largest document accepted by the Documents page, and largest upload request (all files of one upload).
     max_upload_bytes: int = 20 * 1024 * 1024
     max_upload_request_bytes: int = 64 * 1024 * 1024

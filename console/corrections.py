@@ -3,9 +3,9 @@
 One JSON object per line with "text" and "agency" (the agency that finally handles it), the format of
 ../shared/eval/dev_routing.jsonl, so the same file can extend the routing table's examples, and `danvan eval routing
 --corrections FILE` reports how the current router does on it against where the petitions went when filed.
-"routed_to" is the agency the petition first went to (the router's choice, or the triage queue's when the router was
-unsure and an operator confirmed the agency), "reason" the operators' reasons, newest last. Denunciations (tố cáo) are left
-out: their text may identify the denouncer, whom the law protects.
+"routed_to" is the agency the petition first went to (the router's choice, or the triage queue's when the router
+was unsure and an operator confirmed the agency), "reason" the operators' reasons, newest last. Denunciations (tố
+cáo) are left out: their text may identify the denouncer, whom the law protects.
 """
 from __future__ import annotations
 

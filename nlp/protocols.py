@@ -1,4 +1,4 @@
-"""The seam between the embedding model and what uses it (knowledge index, router, hotspot clustering).
+"""The seam between the embedding model and what uses it (knowledge index, router).
 
 nlp/embedding.py's `Encoder` is the one real implementation; typing against this Protocol instead of the class lets
 a caller pass a small deterministic encoder where the model's quality is not what is being exercised, and keeps

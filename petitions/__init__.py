@@ -1,4 +1,4 @@
-"""Petitions (dân bàn, dân kiểm tra): durable store, routing to agencies, tracking codes, deadlines, hotspots.
+"""Petitions (dân bàn, dân kiểm tra): durable store, routing to agencies, tracking codes, deadlines.
 
 Names are imported lazily so that `import petitions` stays cheap (no SQLAlchemy, scikit-learn or model at import).
 """
@@ -35,9 +35,6 @@ _EXPORTS = {
     "InputError": "petitions.validation",
     "STATUS_LABELS": "petitions.models",
     "KIND_LABELS": "petitions.models",
-    "Hotspot": "petitions.hotspots",
-    "find_hotspots": "petitions.hotspots",
-    "recent_hotspots": "petitions.hotspots",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -14,13 +14,17 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, case, create_engine, event, func, make_url, or_, select
+from sqlalchemy import BigInteger, Engine, Float, String, case, cast, create_engine, event, func, make_url, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement, aggregate_strings
 
 from nlp.text import fold
 from petitions import codes
@@ -54,6 +58,9 @@ from petitions.records import (  # noqa: F401 - re-exported: the store's API spe
     vn_today,
 )
 
+if TYPE_CHECKING:  # numpy is imported where hotspots need it: the store's other users do without
+    import numpy as np
+
 log = logging.getLogger(__name__)
 
 _CODE_ATTEMPTS = 8
@@ -67,17 +74,67 @@ _TRANSITION_NOTICES = {
 }
 
 
-@dataclass(frozen=True)
-class PetitionBrief:
-    """The columns of a petition that grouping and linking need (hotspots); no text, no personal data."""
+@dataclass(frozen=True, slots=True)
+class PlaceArrivals:
+    """Petitions sharing commune code, commune name, topic and agency (the raw columns a hotspot's place and matter
+    are made of), as one group the database formed: aligned arrays in no particular order. Times are whole
+    microseconds since 1970 UTC, exact and cheap to compare by the thousand."""
 
-    id: int
-    code: str
-    agency: str
     commune_code: str | None
     commune_name: str | None
     topic: str
-    created_at: datetime
+    agency: str
+    times: np.ndarray  # int64
+    ids: np.ndarray  # int64
+    codes: tuple[str, ...]
+
+
+def _int_array(joined: str) -> np.ndarray:
+    """Integers the database joined with commas, parsed in C."""
+    import numpy
+
+    return numpy.fromstring(joined, dtype=numpy.int64, sep=",")
+
+
+class _EpochMicros(FunctionElement[int]):
+    """A stored time as whole microseconds since 1970 (UTC), exact on both databases: PostgreSQL computes it from
+    its timestamp; SQLite from the text SQLAlchemy stores ("YYYY-MM-DD HH:MM:SS.ffffff", always six digits)."""
+
+    type = BigInteger()
+    name = "epoch_us"
+    inherit_cache = True
+
+
+@compiles(_EpochMicros)
+def _epoch_us(element: _EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(column, **kw)}) * 1000000 AS BIGINT)"
+
+
+@compiles(_EpochMicros, "sqlite")
+def _epoch_us_sqlite(element: _EpochMicros, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    sql = compiler.process(column, **kw)
+    # unixepoch() (SQLite 3.38) is a sixth cheaper than strftime('%s') over weeks of petitions.
+    version = getattr(compiler.dialect.dbapi, "sqlite_version_info", (0,))
+    seconds = f"unixepoch({sql})" if version >= (3, 38) else f"CAST(strftime('%s', {sql}) AS INTEGER)"
+    return f"({seconds} * 1000000 + CAST(substr({sql}, 21, 6) AS INTEGER))"
+
+
+class _DaysBetween(FunctionElement[float]):
+    """Days from one stored time to another on SQLite, as a float to the millisecond (the overview shows tenths of a
+    day): julianday() is four times cheaper there than the exact microseconds of `_EpochMicros`. PostgreSQL
+    subtracts its timestamps exactly and needs no such function."""
+
+    type = Float()
+    name = "days_between"
+    inherit_cache = True
+
+
+@compiles(_DaysBetween, "sqlite")
+def _days_between(element: _DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(julianday({later}) - julianday({earlier}))"
 
 
 class PetitionNotFound(LookupError):
@@ -432,15 +489,6 @@ class PetitionStore:
             for row in session.scalars(stmt):
                 yield _to_record(row, with_history=False)
 
-    def created_and_answered(
-        self, filters: PetitionFilter | None = None
-    ) -> builtins.list[tuple[datetime, datetime | None]]:
-        """(created_at, answered_at) of the matching petitions: the two columns the overview's weekly chart and
-        answer-time median need, without loading whole petitions."""
-        stmt = self._filtered(filters or PetitionFilter()).with_only_columns(Petition.created_at, Petition.answered_at)
-        with self._tx() as session:
-            return [(stored_at(c), aware(a)) for c, a in session.execute(stmt)]
-
     def count(self, filters: PetitionFilter | None = None) -> int:
         # count(*), not count(id): the database may then answer from an index alone (PostgreSQL: 7 ms instead of
         # 55 ms for 100,000 rows by status), since no row has to be read to see that its id is not null.
@@ -469,16 +517,68 @@ class PetitionStore:
         with self._tx() as session:
             return [_to_record(r, with_history=False) for r in session.scalars(stmt)]
 
-    def recent_brief(self, since: datetime, *, filters: PetitionFilter | None = None) -> builtins.list[PetitionBrief]:
-        """Petitions created since a time, oldest first, as the few columns hotspot detection groups on: weeks of
-        petitions without loading their texts and answers."""
+    # -- figures of the overview: computed in the database, so their cost does not grow with Python objects ------------
+
+    def counts_by_agency_and_commune(self, filters: PetitionFilter | None = None) -> dict[tuple[str, str], int]:
+        """Matching petitions per (agency, commune code; "" when the commune matched none of the directory): both of
+        the overview's breakdowns, and their total, from one pass over the index on those two columns."""
         stmt = (self._filtered(filters or PetitionFilter())
-                .with_only_columns(Petition.id, Petition.code, Petition.agency, Petition.commune_code,
-                                   Petition.commune_name, Petition.topic, Petition.created_at)
-                .where(Petition.created_at >= since).order_by(Petition.created_at.asc(), Petition.id.asc()))
+                .with_only_columns(Petition.agency, Petition.commune_code, func.count(), maintain_column_froms=True)
+                .group_by(Petition.agency, Petition.commune_code))
+        counts: dict[tuple[str, str], int] = {}
         with self._tx() as session:
-            return [PetitionBrief(i, c, a, cc, cn, t or "", stored_at(at))
-                    for i, c, a, cc, cn, t, at in session.execute(stmt)]
+            for agency, commune_code, n in session.execute(stmt):
+                key = (agency, commune_code or "")
+                counts[key] = counts.get(key, 0) + int(n)  # NULL and "" are one bucket, as in counts_by
+        return counts
+
+    def counts_created_between(self, days: Sequence[date],
+                               filters: PetitionFilter | None = None) -> builtins.list[int]:
+        """Matching petitions created from each day to the next one given (Vietnam's days; the last day only ends
+        the last period): the overview's weekly chart. One statement of range counts on the creation-time index."""
+        base = self._filtered(filters or PetitionFilter())
+        counts = [base.where(Petition.created_at >= _vn_day_start(start), Petition.created_at < _vn_day_start(end))
+                  .with_only_columns(func.count(), maintain_column_froms=True).scalar_subquery()
+                  for start, end in pairwise(days)]
+        if not counts:
+            return []
+        with self._tx() as session:
+            return [int(n or 0) for n in session.execute(select(*counts)).one()]
+
+    def answer_days(self, filters: PetitionFilter | None = None) -> tuple[int, float | None]:
+        """How many matching petitions have an answer, and the median of the days from arrival to answer (None when
+        none has), as statistics.median gives it. The database counts and finds the median: PostgreSQL with
+        percentile_cont over the exact intervals; SQLite, which has no median, sorts and returns the middle one or
+        two values (to the millisecond)."""
+        answered = self._filtered(filters or PetitionFilter()).where(Petition.answered_at.is_not(None))
+        with self._tx() as session:
+            n = int(session.scalar(answered.with_only_columns(func.count(), maintain_column_froms=True)) or 0)
+            if not n:
+                return 0, None
+            if self.engine.dialect.name == "postgresql":
+                wait = Petition.answered_at - Petition.created_at
+                median = session.scalar(answered.with_only_columns(func.percentile_cont(0.5).within_group(wait)))
+                return n, median.total_seconds() / 86400
+            days = _DaysBetween(Petition.answered_at, Petition.created_at)
+            middle = session.scalars(answered.with_only_columns(days).order_by(days)
+                                     .limit(2 - n % 2).offset((n - 1) // 2)).all()
+        return n, sum(middle) / len(middle)
+
+    def arrivals_by_place(self, since: datetime) -> builtins.list[PlaceArrivals]:
+        """Petitions created since a time, grouped by commune code, commune name, topic and agency (the input of
+        hotspot detection), without texts or personal data. The database groups them and joins each group's creation
+        times (microseconds), ids and codes into three strings, so weeks of petitions come back as a few hundred rows
+        that numpy parses, rather than as one row object per petition."""
+        place = (Petition.commune_code, Petition.commune_name, Petition.topic, Petition.agency)
+        # The three aggregates see each group's rows in one order, so the strings line up item by item.
+        stmt = (select(*place, aggregate_strings(cast(_EpochMicros(Petition.created_at), String), ","),
+                       aggregate_strings(cast(Petition.id, String), ","), aggregate_strings(Petition.code, ","))
+                .where(Petition.created_at >= since).group_by(*place))
+        with self._tx() as session:
+            rows = session.execute(stmt).all()
+        return [PlaceArrivals(commune_code, commune_name, topic or "", agency, _int_array(times), _int_array(ids),
+                              tuple(codes_.split(",")))
+                for commune_code, commune_name, topic, agency, times, ids, codes_ in rows]
 
     # -- changing ---------------------------------------------------------------------------------------------------
 
@@ -617,15 +717,18 @@ class PetitionStore:
 
     def rating_rates(self, filters: PetitionFilter | None = None) -> dict[str, RatingRates]:
         """Per agency that gave the answers: answers rated, rated resolved, and reopened by the citizen — counted in
-        SQL over the ratings of the petitions the filters select (the overview's satisfaction and reopen rates)."""
-        petitions = self._filtered(filters or PetitionFilter()).with_only_columns(Petition.id)
+        SQL over the ratings of the petitions the filters select (the overview's satisfaction and reopen rates).
+        The ratings are joined to their petitions, so the cost follows the number of ratings, not of petitions."""
         stmt = (
             select(Rating.agency, func.count(Rating.id),
                    func.sum(case((Rating.verdict == "resolved", 1), else_=0)),
                    func.sum(case((Rating.reopened.is_(True), 1), else_=0)))
-            .where(Rating.petition_id.in_(petitions))
+            .select_from(Rating).join(Petition, Petition.id == Rating.petition_id)
             .group_by(Rating.agency)
         )
+        where = self._filtered(filters or PetitionFilter()).whereclause
+        if where is not None:
+            stmt = stmt.where(where)
         with self._tx() as session:
             return {agency: RatingRates(int(rated), int(resolved or 0), int(reopened or 0))
                     for agency, rated, resolved, reopened in session.execute(stmt)}

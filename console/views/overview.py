@@ -1,6 +1,9 @@
 """The overview page: counts, charts drawn on the server, and the hotspot list."""
 from __future__ import annotations
 
+import asyncio
+from datetime import date
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -10,8 +13,8 @@ from console.accounts import Account
 from console.charts import column_chart, hbar_chart
 from console.context import ConsoleContext
 from console.corrections import correction_lines
-from console.hotspots import LOOKBACK, MIN_SIZE, WINDOW, current_hotspots
-from console.overview import compute
+from console.hotspots import Hotspot, current_hotspots
+from console.overview import Overview, compute
 from console.queue import today
 from console.security import client_of
 from console.templating import render
@@ -22,15 +25,18 @@ class OverviewViews:
         self.ctx = ctx
         self.templates = templates
 
-    def _load(self, account: Account) -> dict:
-        day = today()
-        data = compute(self.ctx.store, account, day, commune_label=self._commune_label)
-        hotspots = []
-        for spot in current_hotspots(self.ctx.store, day):
-            visible = [r for r in spot.records if account.sees_record(r)]
+    def _figures(self, account: Account, day: date) -> Overview:
+        return compute(self.ctx.store, account, day, commune_label=self._commune_label)
+
+    def _hotspots(self, account: Account, day: date) -> list[tuple[Hotspot, list[str]]]:
+        """Hotspots are found among everyone's petitions; an account sees those with at least two of its own, and
+        only the codes of its own."""
+        found = []
+        for spot in current_hotspots(self.ctx.store, day, self.ctx.config.hotspots):
+            visible = spot.codes_seen_by(account.sees)
             if len(visible) >= 2:
-                hotspots.append((spot, visible))
-        return {"data": data, "hotspots": hotspots}
+                found.append((spot, visible))
+        return found
 
     def _commune_label(self, code: str) -> str | None:
         commune = self.ctx.communes.get(code) if self.ctx.communes is not None else None
@@ -49,8 +55,11 @@ class OverviewViews:
 
     async def page(self, request: Request) -> Response:
         account: Account = request.state.account
-        loaded = await run_in_threadpool(self._load, account)
-        data = loaded["data"]
+        day = today()
+        # Two independent reads, side by side: the databases do most of the work outside the GIL, so the page waits
+        # about as long as the slower of the two.
+        data, hotspots = await asyncio.gather(run_in_threadpool(self._figures, account, day),
+                                              run_in_threadpool(self._hotspots, account, day))
         name = self.ctx.agencies.name
         charts = {
             "agency": hbar_chart([(name(code), n) for code, n in data.per_agency], "Số phản ánh theo cơ quan xử lý"),
@@ -59,6 +68,6 @@ class OverviewViews:
                                  "Số phản ánh tiếp nhận theo tuần (12 tuần gần nhất)"),
         }
         return render(self.templates, request, "console/overview.html", {
-            "data": data, "charts": charts, "hotspots": loaded["hotspots"], "agency_name": name,
-            "hotspot_rule": {"size": MIN_SIZE, "window_days": WINDOW.days, "lookback_days": LOOKBACK.days},
+            "data": data, "charts": charts, "hotspots": hotspots, "agency_name": name,
+            "hotspot_rule": self.ctx.config.hotspots,
         })

@@ -86,7 +86,8 @@ class PetitionViews:
             if transcript is not None and not transcript:
                 # The form's conversation cannot be told apart from the rest of the chat: show what was filed only.
                 transcript = [Turn("user", record.text, record.created_at)]
-        cluster = [r for r in cluster_of(self.ctx.store, record) if account.sees_record(r)]
+        cluster = [r for r in cluster_of(self.ctx.store, record, self.ctx.config.hotspots)
+                   if account.sees_record(r)]
         # Dân giám sát and triage (issue 14 parts 5-6): the citizen's verdicts (a reopen shows its reason) and
         # whether the petition still waits for an operator to confirm its agency.
         ratings = self.ctx.store.ratings_of(record.code)
