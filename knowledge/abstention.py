@@ -20,8 +20,9 @@ from pathlib import Path
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "abstention.json"
 FEATURES = ("cos_top", "cos_z", "cov_uni", "cov_bi", "agree")
 # Hard conditions checked before the model: the question asks for a kind of fact (a sum, a fine, a deadline, a phone
-# number, a person) that none of the top passages holds, or names a year none of them mentions.
-GATES = ("type_ok", "year_ok")
+# number, a person) that none of the top passages holds, names a year none of them mentions, or a province none of
+# their documents mentions.
+GATES = ("type_ok", "year_ok", "place_ok")
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,9 @@ _UNITS = frozenset(
         "kg", "lit", "chiec", "to", "doi",
     ]
 )
+# Parts of a formula or a sentence ("phương châm gồm mấy ý", "mấy vế"): a quotation answers by showing them, never by
+# a number. (Points, articles and chapters of a document stay counts: an excerpt cannot answer "bao nhiêu điều".)
+_TEXT_PARTS = frozenset({"y", "ve"})
 # A yes/no question ("có khen mấy người làm dân vận giỏi không") uses "mấy" as a plural, not to count.
 _YES_NO = frozenset({"khong", "ko", "k", "hong", "hok", "hem", "chua", "ha"})
 # Nor does a question that goes on to ask how or what ("mấy vụ khiếu kiện kéo dài thì xử lý sao", "mấy sở phải làm
@@ -221,6 +224,8 @@ def _amount_unit(tokens: list[str], folded: list[str], accented: bool) -> str | 
         if start > 0 and folded[start - 1] in _NOT_AMOUNT_BEFORE:
             continue
         unit = folded[after] if after < len(folded) else ""
+        if unit in _TEXT_PARTS:
+            return None  # "phương châm gồm mấy ý": the quotation shows its parts
         return "" if unit in _NOT_UNITS or unit in STOPWORDS_FOLDED or unit.isdigit() else unit
     return None
 

@@ -15,9 +15,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from knowledge.abbreviations import Abbreviations
 from knowledge.answertype import AnswerTypes, Ask, question_years
 from knowledge.collection import Collection
 from knowledge.mentions import Hints, MentionDetector, boost
+from knowledge.places import Places
 from knowledge.spelling import SpellingFixer
 from knowledge.terms import (
     STOPWORDS_ACCENTED,
@@ -55,6 +57,7 @@ class Query:
     expanded_syllables: list[tuple[frozenset[str], str]] = field(default_factory=list)  # phrase syllables -> wording
     answer_type: Ask | None = None  # the kind of fact asked for (a sum, a deadline, a person...), if any
     years: set[str] = field(default_factory=set)  # years the question names
+    places: frozenset[tuple[str, ...]] = frozenset()  # provinces the question names (knowledge/places.py)
     accented_extra: list[str] = field(default_factory=list)
     folded_extra: list[str] = field(default_factory=list)
 
@@ -113,6 +116,13 @@ class Retriever:
         # The documents each passage names besides its own: a later decision replacing one, a card summarising it.
         self._cites = [frozenset(self.mentions.hints(p.text).docs) - {p.doc_id} for p in collection.passages]
         self.answer_types = AnswerTypes.load()
+        self.abbreviations = Abbreviations.load()
+        self.places = Places.load()
+        self._doc_places: dict[str, set[tuple[str, ...]]] = {}  # provinces each document names anywhere
+        for doc in collection.docs.values():
+            self._doc_places[doc.doc_id] = set(self.places.named_in(f"{doc.title} {doc.issuer}"))
+        for passage in collection.passages:
+            self._doc_places[passage.doc_id] |= self.places.named_in(passage.text)
         # Question and function words, and every word of the documents or the sample questions, are never typos.
         protected = STOPWORDS_ACCENTED | STOPWORDS_FOLDED | {fold(w) for w in STOPWORDS_ACCENTED}
         known = collection.accents.unigrams
@@ -120,7 +130,7 @@ class Retriever:
                       False: SpellingFixer(collection.bm25_folded, protected, {fold(w) for w in known})}
 
     def analyse(self, question: str) -> Query:
-        text = self._fix_typos(self._spelling(" ".join(question.split())))
+        text = self._fix_typos(self._spelling(self.abbreviations.expand(" ".join(question.split()))))
         accented_input = has_diacritics(text)
         accented = normalize(text) if accented_input else self.collection.accents.restore(text)
         accented_terms = query_terms_accented(accented)
@@ -143,6 +153,7 @@ class Retriever:
             expanded_syllables=matches,
             answer_type=self.answer_types.classify(text),
             years=question_years(text),
+            places=self.places.named_in(text),
         )
 
     def _spelling(self, text: str) -> str:
@@ -271,7 +282,7 @@ class Retriever:
     def fact_features(self, query: Query, rows: list[int]) -> dict[str, float]:
         """type_ok: 0 when the question asks for a kind of fact (a sum, a fine, a deadline, a contact, a person) that
         none of the top passages holds; year_ok: 0 when it names a year that none of them (nor their documents'
-        dates) mentions."""
+        dates) mentions; place_ok: 0 when it names a province that none of their documents mentions."""
         col = self.collection
         top = rows[:3]
         ask = query.answer_type
@@ -279,7 +290,9 @@ class Retriever:
             self.answer_types.gives(ask, col.passages[r].text, col.passages[r].kind, col.termsets[r][1]) for r in top)
         year_ok = all(any(year in col.termsets[r][1] or year in col.doc_of(r).date for r in top)
                       for year in query.years)
-        return {"type_ok": float(type_ok), "year_ok": float(year_ok)}
+        place_ok = all(any(place in self._doc_places.get(col.passages[r].doc_id, ()) for r in top)
+                       for place in query.places)
+        return {"type_ok": float(type_ok), "year_ok": float(year_ok), "place_ok": float(place_ok)}
 
     def _fuse(self, views: dict[str, list[int]], tuning: RetrievalTuning, hints: Hints | None = None) -> Ranking:
         """Reciprocal-rank fusion; reference cards are scaled down a little so official text wins ties, and the

@@ -66,14 +66,17 @@ def parse_document(doc_id: str, raw: RawDocument, *, source_name: str = "", ship
     units: list[_Unit] = []
     if header:
         units.append(_Unit("header", "phần đầu văn bản", "", list(header)))
-    units.extend(_body_units(paragraphs[header_end:]))
+    units.extend(_body_units(paragraphs[header_end:], notice_alone=info.summary))
     passages = _emit_passages(doc_id, info, units)
     info = replace(info, passages=len(passages))
     return ParsedDocument(info, passages)
 
 
-def _body_units(paragraphs: list[Paragraph]) -> list[_Unit]:
-    """Group the body's paragraphs: points and articles with their bullets and clauses, lists, loose paragraphs."""
+def _body_units(paragraphs: list[Paragraph], *, notice_alone: bool = False) -> list[_Unit]:
+    """Group the body's paragraphs: points and articles with their bullets and clauses, lists, loose paragraphs.
+
+    `notice_alone`: a reference card opens with a one-line notice that it is a summary; the retriever hides that
+    passage (retrieval.card_notices), so it must not swallow the card's first paragraph of content."""
     units: list[_Unit] = []
     chapter = ""  # "Chương I"
     chapter_title = ""
@@ -171,7 +174,8 @@ def _body_units(paragraphs: list[Paragraph]) -> list[_Unit]:
                 current.items.append(par)  # "Kính gửi:" followed by a single addressee line
             elif (current is not None and current.kind in ("point", "article")
                   and not _is_closing(par, seen_points)) or (
-                    current is not None and current.kind == "loose" and current.words() < SMALL_WORDS):
+                    current is not None and current.kind == "loose" and current.words() < SMALL_WORDS
+                    and not (notice_alone and current is units[0])):
                 current.items.append(par)
             else:
                 closing = seen_points and _is_closing(par, seen_points)

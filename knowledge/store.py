@@ -38,7 +38,7 @@ from nlp.files import file_lock, replace_folder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # bump when parsing, passage text or index layout changes: old folders are rebuilt
+FORMAT_VERSION = 3  # bump when parsing, passage text or index layout changes: old folders are rebuilt
 MANIFEST = "manifest.json"
 SOURCES = "sources"
 

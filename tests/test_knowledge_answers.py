@@ -203,3 +203,19 @@ def test_an_uploaded_notice_answers_with_the_sentence_that_holds_the_fact(
     answer = kb.ask(question)
     assert answer.answered and fact in fact_line(answer)
     assert answer.answer.endswith("Thông báo 03/TB-UBND ngày 05/01/2024.")
+
+
+@pytest.mark.slow
+def test_a_question_about_another_province_is_declined(knowledge_base) -> None:
+    answer = knowledge_base.ask("Tỉnh Bình Dương triển khai Kết luận 43 bằng văn bản số mấy?")
+    assert not answer.answered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["Câu dân vận kém thì việc gì cũng kém là của ai?",
+                                      "KL 43 là của BBT khóa mấy vậy"])
+def test_a_reference_cards_first_paragraph_answers(knowledge_base, question: str) -> None:
+    """A card's opening notice stands alone, so the paragraph after it can be found and quoted."""
+    answer = knowledge_base.ask(question)
+    assert answer.answered
+    assert "Chủ tịch Hồ Chí Minh" in fact_line(answer) or "khóa XII" in fact_line(answer)
