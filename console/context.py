@@ -9,13 +9,17 @@ import logging
 import threading
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.accounts import Accounts, LockoutPolicy
 from console.agencies import AgencyDirectory
 from console.audit import AuditLog
 from console.config import WebConfig
 from console.transcript import TranscriptReader
+
+if TYPE_CHECKING:  # the store and the directory are imported when first used: building the app opens nothing
+    from petitions.communes import CommuneDirectory
+    from petitions.store import PetitionStore
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +32,7 @@ class ConsoleContext:
         self._knowledge: Any = None
 
     @cached_property
-    def store(self) -> Any:
+    def store(self) -> PetitionStore:
         if self.config.petition_store is not None:
             return self.config.petition_store
         from petitions.store import PetitionStore
@@ -65,7 +69,7 @@ class ConsoleContext:
         return AgencyDirectory.load(self.config.agencies_file)
 
     @cached_property
-    def communes(self) -> Any:
+    def communes(self) -> CommuneDirectory | None:
         """The commune directory for the filter's choices, or None (the filter then takes free text)."""
         path = self.config.communes_file
         if path is None or not path.is_file():
