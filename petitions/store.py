@@ -37,6 +37,7 @@ from petitions.models import (
     TRANSITIONS,
     Petition,
     Rating,
+    Status,
     StatusChange,
 )
 from petitions.outbox import enqueue as enqueue_notice
@@ -67,10 +68,10 @@ _CODE_ATTEMPTS = 8
 
 
 # Status changes the citizen is told about: (from, to) -> notice event; None as "from" means from any status.
-_TRANSITION_NOTICES = {
-    ("moi", "dang-xu-ly"): "accepted",
-    (None, "da-dong"): "closed",
-    (None, "khong-xu-ly"): "rejected",
+_TRANSITION_NOTICES: dict[tuple[str | None, str], str] = {
+    (Status.NEW, Status.IN_PROGRESS): "accepted",
+    (None, Status.CLOSED): "closed",
+    (None, Status.NOT_HANDLED): "rejected",
 }
 
 
@@ -351,7 +352,7 @@ class PetitionStore:
                 topic=new.topic or "",
                 confidence=float(new.confidence),
                 kind=new.kind,
-                status="moi",
+                status=Status.NEW,
                 created_at=now,
                 updated_at=now,
                 due_date=new.due_date,
@@ -360,7 +361,7 @@ class PetitionStore:
             )
             row.search_text = _search_text(row)
             row.commune_key = fold(new.commune_name) if new.commune_name else None
-            row.history.append(StatusChange(from_status=None, to_status="moi", actor=actor, note=None, at=now))
+            row.history.append(StatusChange(from_status=None, to_status=Status.NEW, actor=actor, note=None, at=now))
             try:
                 with self._tx() as session:
                     session.add(row)
@@ -635,7 +636,7 @@ class PetitionStore:
         check_text("actor", actor, max_len=128)
         with self._tx() as session:
             row = self._row(session, code, lock=True)
-            if row.status != "da-tra-loi" and "da-tra-loi" not in TRANSITIONS[row.status]:
+            if row.status != Status.ANSWERED and Status.ANSWERED not in TRANSITIONS[row.status]:
                 raise InvalidTransition(f"cannot answer a petition in status {row.status}")
             now = _now()
             row.answer = answer.strip()
@@ -645,10 +646,10 @@ class PetitionStore:
                 row.delivery_state = "pending"
                 row.delivery_attempts = 0
                 row.delivery_error = None
-            if row.status != "da-tra-loi":
-                self._change(row, "da-tra-loi", actor, None, now=now)
+            if row.status != Status.ANSWERED:
+                self._change(row, Status.ANSWERED, actor, None, now=now)
             else:
-                self._change(row, "da-tra-loi", actor, "Cập nhật nội dung trả lời", now=now)
+                self._change(row, Status.ANSWERED, actor, "Cập nhật nội dung trả lời", now=now)
             enqueue_notice(session, row, "answered", row.answer, now=now)
             session.flush()
             return _to_record(row)
@@ -662,7 +663,7 @@ class PetitionStore:
                                         Rating.answered_at >= Petition.answered_at).exists()
         stmt = (
             select(Petition)
-            .where(Petition.owner_key == owner_key(sender_id), Petition.status == "da-tra-loi",
+            .where(Petition.owner_key == owner_key(sender_id), Petition.status == Status.ANSWERED,
                    Petition.answered_at.is_not(None), Petition.answered_at >= since, ~rated)
             .order_by(Petition.answered_at.desc(), Petition.id.desc())
             .limit(max(1, limit))
@@ -688,7 +689,7 @@ class PetitionStore:
             row = self._row(session, code, lock=True)
             if row.owner_key != owner_key(sender_id):
                 raise PetitionNotFound(code)
-            if row.status != "da-tra-loi" or row.answered_at is None:
+            if row.status != Status.ANSWERED or row.answered_at is None:
                 raise InvalidTransition(f"cannot rate a petition in status {row.status}")
             rated = session.scalar(select(Rating.id).where(Rating.petition_id == row.id,
                                                            Rating.answered_at >= row.answered_at).limit(1))
@@ -702,7 +703,7 @@ class PetitionStore:
                 note = "Người dân cho biết chưa giải quyết" + (f": {reason}" if reason else "")
                 if score is not None:
                     note += f" (chấm {score}/5)"
-                self._change(row, "dang-xu-ly", CITIZEN_ACTOR, note, now=now)
+                self._change(row, Status.IN_PROGRESS, CITIZEN_ACTOR, note, now=now)
             session.flush()
             log.info("petition %s rated %s%s", row.code, verdict, " and reopened" if reopen else "")
             return _to_record(row)
