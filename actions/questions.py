@@ -12,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import texts
 from actions.common import PETITION_FORM, failure, is_button_payload, latest_text, off_loop
 from actions.runtime import services
+from actions.understanding import Turn
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,21 @@ def question_problem(text: str) -> str | None:
     return None
 
 
+def field_reason(text: str) -> str | None:
+    """Why the petition form asks for the field a question names ("răng phải ghi xã chi rứa?"), else None: a
+    question about this service, which the documents cannot answer and would only decline."""
+    field = Turn(text).asks_why_field()
+    return texts.FIELD_REASONS.get(field) if field else None
+
+
 async def documents_answer(text: str) -> tuple[bool, str, str]:
     """(answered, reply, full passage) from knowledge/: the fact with its source, or an honest decline (no passage).
-    Raises when the index fails."""
+    A question about why the form asks for a field gets its reason from the catalogue instead (no passage), in the
+    form and out of it. Raises when the index fails."""
+    reason = field_reason(text)
+    if reason is not None:
+        log.info("question about a field of the petition form answered from the catalogue")
+        return True, reason, ""
     answer = await off_loop(services().knowledge.ask, text)
     if answer.answered:
         log.info("question answered (%d sources)", len(answer.sources))

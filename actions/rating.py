@@ -3,13 +3,16 @@
 The question ends the notice that delivers an operator's answer (sent outside Rasa), so the dialogue cannot know it
 was asked: a reply is recognised here, from the store (this chat owns an answered petition it has not rated, answered
 recently) and from the words (actions/understanding.py `read_rating`), and only when no form is active, so a "có" or
-"chưa" answering the petition form is never taken for a rating. A "not resolved" reopens the petition to the same
-agency; without a reason the citizen is asked for one, once. With several answers waiting, the citizen picks one.
+"chưa" answering the petition form is never taken for a rating. A bare "ok cảm ơn" or "không" rates only as the
+citizen's first message after a recent answer: anywhere else it thanks for, or answers, something else. A "not
+resolved" reopens the petition to the same agency; without a reason the citizen is asked for one, once. With several
+answers waiting, the citizen picks one.
 """
 from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -22,11 +25,12 @@ from actions.common import failure, latest_text, off_loop
 from actions.runtime import services
 from actions.understanding import RatingReading, Turn, load_lexicon, read_rating
 from petitions.codes import find_code
+from petitions.vn_time import aware
 
 log = logging.getLogger(__name__)
 
-# Featurized: rules send "ok cảm ơn" (thanks), a goodbye or a new matter to action_read_message while it is true.
-# Set at session start and when a reply finds an answer waiting; never lowered within a session (see below).
+# Featurized: a rule sends a new matter to action_read_message while it is true (thanks and goodbyes always go
+# there). Set at session start and when a reply finds an answer waiting; never lowered within a session (see below).
 DUE_SLOT = "rating_due"
 # The petition whose "chưa giải quyết" came without a reason, asked once.
 REASON_SLOT = "rating_reason_for"
@@ -54,6 +58,41 @@ def _previous_bot_text(tracker: Tracker) -> str:
         elif kind == "bot" and seen_user:
             return str(event.get("text") or "")
     return ""
+
+
+def _previous_user_time(tracker: Tracker) -> float | None:
+    """When the citizen last wrote before the latest message (epoch seconds), None when never. The "/session_start"
+    a returning channel sends is no message of theirs."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        if not seen_user:
+            seen_user = True
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == "session_start" or str(event.get("text") or "").startswith("/session_start"):
+            continue
+        stamp = event.get("timestamp")
+        return float(stamp) if isinstance(stamp, int | float) else None
+    return None
+
+
+def _answered_just_before(waiting: list[Any], tracker: Tracker) -> list[Any]:
+    """The answers a bare "ok cảm ơn" or "không" can be about: given after the citizen last wrote (so this message
+    is the first one since the notice) and within `rating_bare_window_hours`. The notice goes out when the answer
+    is given, so the answer's time stands for the notice's."""
+    now = datetime.now(UTC)
+    window = timedelta(hours=load_lexicon().number("rating_bare_window_hours"))
+    last = _previous_user_time(tracker)
+    fresh = []
+    for view in waiting:
+        answered = aware(view.answered_at)
+        if answered is None or now - answered > window:
+            continue
+        if last is None or answered.timestamp() > last:
+            fresh.append(view)
+    return fresh
 
 
 def _reading_from_slot(tracker: Tracker) -> RatingReading | None:
@@ -93,7 +132,11 @@ async def reply_to_rating(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     if stored is not None and chosen is not None and chosen in {v.code for v in waiting}:
         return await _record(dispatcher, tracker, chosen, stored), []
     reading = read_rating(text)
-    if reading is None:
+    if reading is not None and reading.bare:
+        waiting = _answered_just_before(waiting, tracker)  # elsewhere "cảm ơn" thanks and "không" answers the bot
+        if not waiting:
+            log.info("a bare reply that does not follow an answer: no rating")
+    if reading is None or not waiting:
         return None, due
     if len(waiting) > 1:
         dispatcher.utter_message(

@@ -67,6 +67,24 @@ DEADLINE_FAQ = (
     "khiếu nại, tố cáo theo thời hạn của Luật Khiếu nại và Luật Tố cáo."
 )
 RESUME_FORM = "Mình tiếp tục phản ánh đang soạn nhé."
+# "Why do you need my commune / phone?" (actions/understanding.py `asks_why_field`): why the form asks, in a few
+# words; the form then asks its question again. The commune's reason names no phone: it is asked before the phone.
+FIELD_REASONS: dict[str, str] = {
+    "commune": (
+        "Tôi cần biết sự việc xảy ra ở xã, phường nào để chuyển phản ánh đến đúng cơ quan có thẩm quyền ở địa bàn "
+        "đó, và để cán bộ biết nơi cần đến xem xét, giải quyết. Nếu không nhớ tên chính xác, bạn cứ ghi tên gần "
+        "đúng, cán bộ sẽ kiểm tra lại."
+    ),
+    "phone": (
+        "Số điện thoại chỉ để cán bộ cơ quan giải quyết liên hệ với bạn khi cần hỏi thêm về phản ánh này hoặc báo "
+        "kết quả; không dùng vào việc khác. Để lại số là không bắt buộc: không có số, phản ánh vẫn được gửi và "
+        "bạn vẫn tra cứu kết quả bằng mã tra cứu."
+    ),
+    "matter": (
+        "Nội dung giúp cơ quan có thẩm quyền hiểu đúng việc cần giải quyết: việc gì, ở đâu, từ khi nào, ảnh hưởng "
+        "thế nào. Nội dung chỉ được chuyển đến cơ quan giải quyết phản ánh của bạn."
+    ),
+}
 CONSENT_DECLINED = (
     "Bạn đã chọn gửi ẩn danh: tôi sẽ không hỏi và không lưu số điện thoại của bạn. Lưu ý: cơ quan sẽ không thể "
     "liên hệ lại với bạn; kết quả bạn vẫn tra cứu được bằng mã tra cứu từ tài khoản này."
@@ -156,6 +174,12 @@ RATING_ASK_REASON = (
 )
 RATING_WHICH = "Bạn có {count} phản ánh vừa được trả lời. Bạn đang đánh giá câu trả lời của phản ánh nào?"
 RATING_FAILED = "Xin lỗi, hệ thống chưa ghi nhận được đánh giá của bạn. Bạn vui lòng nhắn lại sau ít phút."
+# A bare score ("5", "4 sao") when no answer awaits a rating: what can be rated, then the citizen's petitions or
+# what the assistant does.
+RATING_NOTHING_DUE = (
+    "Hiện không có câu trả lời nào đang chờ bạn đánh giá. Khi cơ quan trả lời phản ánh của bạn, tôi sẽ gửi câu trả "
+    "lời kèm câu hỏi đánh giá; lúc đó bạn chấm điểm từ 1 đến 5 hoặc trả lời \"đã giải quyết\", \"chưa giải quyết\"."
+)
 RATING_DROPPED = (
     "Dạ, tôi chưa ghi nhận đánh giá nào. Khi cần, bạn nhắn \"chưa giải quyết\" kèm lý do để phản ánh được xem xét lại."
 )

@@ -16,17 +16,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
-from actions.common import PETITION_FORM, latest_intent, latest_text
+from actions.common import PETITION_FORM, failure, latest_intent, latest_text, off_loop
 from actions.questions import MAX_QUESTION_CHARS, ActionShowSource, reply_to_question
 from actions.rating import reply_to_rating
+from actions.runtime import services
 from actions.status import code_from_message, phone_from_message, reply_with_my_petitions, reply_with_status
-from actions.understanding import Turn
+from actions.understanding import Turn, read_rating
 
 log = logging.getLogger(__name__)
 
 
-# Intents that have their own rules and reach this action only through the rules for an answer awaiting a rating
-# (data/rules.yml): what they get when the message is no rating after all.
+# Intents sent here only because the message may rate an answer (data/rules.yml: thanks and goodbyes always, a new
+# matter while `rating_due`): what they get when it is no rating after all.
 _RATING_RULE_INTENTS = {"thanks": "utter_thanks", "goodbye": "utter_goodbye", "file_petition": ""}
 
 # A short "ok", "không" or "hủy" with nothing to answer or cancel: the response that says so.
@@ -68,6 +69,21 @@ def read_outside_form(text: str, intent: str) -> str:
     return "question"
 
 
+async def _reply_to_stray_score(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """"5", "4 sao" when no answer awaits a rating: say so, then the citizen's petitions, or what the assistant does
+    when there are none (a score is no question for the documents)."""
+    dispatcher.utter_message(text=texts.RATING_NOTHING_DUE)
+    try:
+        filed = await off_loop(services().petitions.mine, tracker.sender_id, limit=1)
+    except Exception as exc:
+        log.error("listing a citizen's petitions after a stray score failed: %s", failure(exc))
+        filed = []
+    if filed:
+        return await reply_with_my_petitions(dispatcher, tracker)
+    dispatcher.utter_message(response="utter_help")
+    return []
+
+
 class ActionReadMessage(Action):
     """Outside the form: status lookups, petitions told in everyday words, English, and questions."""
 
@@ -99,6 +115,9 @@ class ActionReadMessage(Action):
         earlier = tracker.get_slot("status_code")
         if earlier and phone_from_message(text):  # the phone the bot asked for after "not found"
             return await reply_with_status(dispatcher, tracker, code=earlier)
+        rating = read_rating(text)
+        if rating is not None and rating.score is not None:  # "5" with no answer to rate (that was read first)
+            return await _reply_to_stray_score(dispatcher, tracker)
         reading = read_outside_form(text, intent)
         log.info("message outside the form read as %s (intent %s)", reading, intent or "none")
         if reading == "petition":

@@ -219,11 +219,37 @@ class Turn:
         return self.has("document_words")
 
     def process_topic(self) -> str | None:
-        """"consent" or "deadline" when the question is about the petition process itself."""
+        """"field", "consent" or "deadline" when the question is about the petition process itself; "field" (why
+        the form asks for the commune or the phone) first, since "tại sao cần số điện thoại?" also names a consent
+        word and deserves the reason for that one question, not the whole consent notice."""
+        if self.asks_why_field() is not None:
+            return "field"
         topics = self.lex.data.get("process_topics") or {}
         for topic, phrases in topics.items():
             if any(f" {self.lex.phrase(p)} " in self.joined for p in phrases):
                 return str(topic)
+        return None
+
+    def asks_why_field(self) -> str | None:
+        """"răng phải ghi xã chi rứa?", "tại sao cần số điện thoại?", "số điện thoại để làm chi vậy?": the field of
+        the petition form (a key of `field_questions`) whose purpose a short question asks, else None. The field must
+        follow a verb asking for it ("ghi xã", "cần số điện thoại") in a question holding a "why", or come before a
+        "what for", so that "tại sao xã không sửa đường?" stays a question for the documents."""
+        if len(self.words) > self.lex.number("field_question_max_words") or not self.is_question:
+            return None
+        purpose = [p for p in self.lex.phrases("field_question_purpose") if p]
+        why = self.has("field_question_why") or self.has_accented("field_question_why_accented")
+        accented_purpose = self.has_accented("field_question_purpose_accented")
+        for field, spec in (self.lex.data.get("field_questions") or {}).items():
+            names = [self.lex.phrase(n) for n in spec.get("names") or ()]
+            verbs = [self.lex.phrase(v) for v in spec.get("verbs") or ()]
+            if (why or accented_purpose or any(f" {p} " in self.joined for p in purpose)) and any(
+                    f" {v} {n} " in self.joined for v in verbs for n in names):
+                return str(field)
+            for name in names:
+                at = self.joined.find(f" {name} ")
+                if at >= 0 and any(f" {p} " in self.joined[at + len(name) + 1:] for p in purpose):
+                    return str(field)
         return None
 
     # ---------------------------------------------------------------------------------------------- petitions
@@ -385,6 +411,9 @@ class RatingReading:
     verdict: str  # resolved, unresolved, neutral (a middling score)
     score: int | None = None
     reason: str | None = None
+    # Only words like "ok", "cảm ơn", "không" (`rating_bare_replies`): a verdict only as the reply to the notice
+    # itself, since the same words thank for, or answer, anything else the bot says.
+    bare: bool = False
 
     @property
     def needs_reason(self) -> bool:
@@ -408,12 +437,23 @@ def read_rating(text: str, lexicon: Lexicon | None = None) -> RatingReading | No
         return RatingReading(_RATING_NEUTRAL, score)
     unresolved = _unresolved(turn)
     if unresolved is not None:
+        if unresolved.reason is None and _only(turn, "rating_bare_replies"):
+            return RatingReading(_RATING_UNRESOLVED, bare=True)
         return unresolved
     if turn.asks_outright or turn.is_question:
         return None
     if _resolved(turn):
-        return RatingReading(_RATING_RESOLVED)
+        return RatingReading(_RATING_RESOLVED, bare=_only(turn, "rating_bare_replies"))
     return None
+
+
+def _only(turn: Turn, key: str) -> bool:
+    """The message, politeness words aside, is made of phrases of the list and nothing else."""
+    joined = f" {' '.join(turn.core_words())} "
+    for phrase in sorted(turn.lex.phrases(key), key=len, reverse=True):
+        while phrase and f" {phrase} " in joined:
+            joined = joined.replace(f" {phrase} ", " ", 1)
+    return not joined.strip()
 
 
 def _score(turn: Turn) -> int | None:

@@ -96,6 +96,46 @@ def test_thanks_after_coming_back_in_a_new_session_rates_the_answer(rasa_stack: 
     assert store.ratings_of(code)[0].verdict == "resolved"
 
 
+def test_thanks_right_after_the_answer_in_the_same_conversation_rates_it(rasa_stack: Any,
+                                                                        store: PetitionStore) -> None:
+    conv, code = _answered(rasa_stack, store)
+    reply = conv.says("cảm ơn ad nhiều")
+    assert reply == texts.RATING_RESOLVED.format(code=code), conv.transcript()
+    [rating] = store.ratings_of(code)
+    assert (rating.verdict, rating.reopened) == ("resolved", False)
+
+
+def test_a_bare_no_right_after_the_answer_asks_why_then_reopens(rasa_stack: Any, store: PetitionStore) -> None:
+    conv, code = _answered(rasa_stack, store)
+    reply = conv.says("không")
+    assert reply == texts.RATING_ASK_REASON.format(code=code), conv.transcript()
+    reply = conv.says("cống vẫn nghẹt")
+    assert "mở lại phản ánh" in reply, conv.transcript()
+    assert store.get_by_code(code).status == "dang-xu-ly"
+
+
+def test_thanks_for_something_else_is_small_talk_even_with_an_answer_waiting(rasa_stack: Any,
+                                                                             store: PetitionStore) -> None:
+    conv, code = _answered(rasa_stack, store)
+    conv.says("dân vận khéo là gì")
+    reply = conv.says("cảm ơn ad nhiều")
+    assert "không có gì" in reply and code not in reply, conv.transcript()
+    assert store.ratings_of(code) == []
+    assert conv.says("đã giải quyết") == texts.RATING_RESOLVED.format(code=code), conv.transcript()
+
+
+def test_a_score_with_nothing_to_rate_gets_the_help_or_the_citizens_petitions(rasa_stack: Any) -> None:
+    newcomer = Conversation(rasa_stack)
+    reply = newcomer.says("5")
+    assert texts.RATING_NOTHING_DUE in reply and "Tôi có thể giúp bạn" in reply, newcomer.transcript()
+    assert texts.QUESTION_NO_WORDS not in reply
+    conv = Conversation(rasa_stack)
+    code = _file(conv)  # filed, not answered yet
+    reply = conv.says("4")
+    assert texts.RATING_NOTHING_DUE in reply and texts.MY_PETITIONS_HEADER in reply and code in reply, \
+        conv.transcript()
+
+
 def test_with_two_answers_waiting_the_citizen_picks_one(rasa_stack: Any, store: PetitionStore) -> None:
     conv = Conversation(rasa_stack)
     first = _file(conv)

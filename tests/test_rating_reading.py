@@ -117,3 +117,28 @@ def test_a_score_from_one_to_five(text: str, score: int, verdict: str) -> None:
 ])
 def test_anything_else_is_no_rating(text: str) -> None:
     assert read_rating(text) is None
+
+
+@pytest.mark.parametrize(("text", "verdict"), [
+    ("ok cảm ơn", "resolved"),
+    ("cảm ơn ad nhiều", "resolved"),
+    ("oke", "resolved"),
+    ("dạ rồi ạ", "resolved"),
+    ("tks ad", "resolved"),
+    ("ok cảm ơn, tạm biệt", "resolved"),
+    ("không", "unresolved"),
+    ("ko", "unresolved"),
+    ("không, cảm ơn", "unresolved"),
+])
+def test_a_bare_ok_thanks_or_no_rates_only_as_the_reply_to_the_notice(text: str, verdict: str) -> None:
+    reading = read_rating(text)
+    assert reading is not None and (reading.verdict, reading.bare) == (verdict, True), reading
+
+
+@pytest.mark.parametrize("text", [
+    "đã giải quyết", "xong rồi nha ad", "ổn rồi", "hài lòng", "giải quyết xong rồi, cảm ơn nhé",
+    "chưa", "chưa giải quyết", "chưa, đường vẫn ngập", "không ổn", "5", "2", "3",
+])
+def test_an_explicit_verdict_or_a_score_rates_at_any_time(text: str) -> None:
+    reading = read_rating(text)
+    assert reading is not None and not reading.bare, reading

@@ -253,3 +253,31 @@ def test_only_dung_with_its_own_tone_is_a_stop(text: str, stops: bool) -> None:
     from actions.common import is_cancel_phrase
 
     assert is_cancel_phrase(text) is stops
+
+
+@pytest.mark.parametrize(("text", "field"), [
+    ("răng phải ghi xã chi rứa?", "commune"),
+    ("sao phải cho biết xã?", "commune"),
+    ("tại sao phải ghi phường vậy ad?", "commune"),
+    ("tại sao cần số điện thoại?", "phone"),
+    ("luu sdt cua e de lam j vay ad?", "phone"),
+    ("số điện thoại để làm chi vậy, có ai gọi làm phiền không?", "phone"),
+    ("cho hỏi ghi nội dung để làm gì?", "matter"),
+    ("tại sao xã không sửa đường?", None),  # names the commune, asks for nothing
+    ("tại sao phải nộp tiền cho xã?", None),
+    ("sao lại phải đưa dữ liệu cá nhân?", None),  # consent, answered with the consent notice
+    ("xã Tân Phú", None),
+    ("ghi xã Tân Phú", None),  # no question
+])
+def test_why_the_form_asks_for_a_field(text: str, field: str | None) -> None:
+    assert Turn(text).asks_why_field() == field
+
+
+def test_a_why_field_question_is_answered_from_the_catalogue_not_the_documents() -> None:
+    from actions import texts
+    from actions.questions import field_reason
+
+    assert field_reason("răng phải ghi xã chi rứa?") == texts.FIELD_REASONS["commune"]
+    assert "số điện thoại" not in texts.FIELD_REASONS["commune"]  # asked before the phone: no word of it yet
+    assert field_reason("tại sao cần số điện thoại?") == texts.FIELD_REASONS["phone"]
+    assert field_reason("dân vận khéo là gì") is None
