@@ -79,15 +79,15 @@ def _previous_user_time(tracker: Tracker) -> float | None:
 
 
 def _answered_just_before(waiting: list[Any], tracker: Tracker) -> list[Any]:
-    """The answers a bare "ok cảm ơn" or "không" can be about: given after the citizen last wrote (so this message
-    is the first one since the notice) and within `rating_bare_window_hours`. The notice goes out when the answer
-    is given, so the answer's time stands for the notice's."""
+    """The answers a bare "ok cảm ơn" or "không" can be about: delivered after the citizen last wrote (so this
+    message is the first one since the notice) and within `rating_bare_window_hours`. Where the delivery time is not
+    known (a channel that records no delivery), the answer's time stands for it."""
     now = datetime.now(UTC)
     window = timedelta(hours=load_lexicon().number("rating_bare_window_hours"))
     last = _previous_user_time(tracker)
     fresh = []
     for view in waiting:
-        answered = aware(view.answered_at)
+        answered = aware(view.delivered_at or view.answered_at)
         if answered is None or now - answered > window:
             continue
         if last is None or answered.timestamp() > last:

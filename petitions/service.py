@@ -134,6 +134,7 @@ class StatusView:
     due_date: date | None
     answer: str | None
     answered_at: datetime | None
+    delivered_at: datetime | None = None  # when the answer reached the citizen's chat (the answered notice)
 
     @property
     def status_label(self) -> str:
@@ -342,6 +343,7 @@ class PetitionService:
             due_date=record.due_date,
             answer=record.answer,
             answered_at=record.answered_at,
+            delivered_at=record.delivered_at,
         )
 
     def mine(self, sender_id: str, *, limit: int = 10) -> list[StatusView]:

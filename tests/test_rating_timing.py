@@ -20,6 +20,7 @@ class Answered:
 
     code: str
     answered_at: datetime | None
+    delivered_at: datetime | None = None
 
 
 def _user(text: str, at: datetime, intent: str = "thanks") -> dict[str, Any]:
@@ -57,3 +58,11 @@ def test_an_answer_older_than_the_window_is_not_rated_by_a_bare_reply() -> None:
     old = Answered("TN-AAAA-BBBB", NOW - timedelta(hours=hours + 1))
     recent = Answered("TN-CCCC-DDDD", NOW - timedelta(hours=hours - 1))
     assert _answered_just_before([old, recent], tracker) == [recent]
+
+
+def test_the_time_the_answer_reached_the_citizen_counts_not_the_time_it_was_given() -> None:
+    """An answer given before the citizen's last message but delivered after it (a retried notice) may still be
+    rated by the first "cảm ơn" that follows the delivery."""
+    tracker = _tracker(_user("đường ấp 3 vẫn ngập", NOW - timedelta(hours=3), "complain"), _user("ok cảm ơn", NOW))
+    late = Answered("TN-AAAA-BBBB", answered_at=NOW - timedelta(hours=5), delivered_at=NOW - timedelta(hours=1))
+    assert _answered_just_before([late], tracker) == [late]
