@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from nlp.text import fold
 from petitions.baseline import KeywordRouter
 from petitions.evaluation import evaluate, format_report, score
 from petitions.routing_table import RoutingTable, RoutingTableError
@@ -64,6 +65,44 @@ def test_typical_petitions_route_with_or_without_diacritics(petition_router, tex
     assert route.agency_name and route.topic
     assert 0.0 <= route.confidence <= 1.0
     assert set(route.to_dict()) == {"agency", "agency_name", "confidence", "topic"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        # A crime told as the reason the street lights matter: the request is the lights (Sở Xây dựng).
+        ("Đường từ ngã ba tới trường cấp hai mất đèn cả tuần, tối qua có người bị giật túi ở đó, xin thay bóng đèn "
+         "cho sáng", "so-xay-dung"),
+        ("duong tu nga ba toi truong cap hai mat den ca tuan, toi qua co nguoi bi giat tui o do, xin thay bong den "
+         "cho sang", "so-xay-dung"),
+        # Flooding in central speech ("bữa ni", "răng", "rứa"): drainage, not the police.
+        ("Mưa mấy bữa ni nước ngập vô tận bếp, mương thoát nước bị lấp, răng mà không ai lo cho dân rứa",
+         "so-xay-dung"),
+        ("mua may bua ni nuoc ngap vo tan bep, muong thoat nuoc bi lap, rang ma khong ai lo cho dan rua",
+         "so-xay-dung"),
+        # And the other way round: the lights are fine, the matter is the snatching.
+        ("Hẻm nhà tôi đèn sáng đủ cả, vậy mà vẫn bị kẻ gian giật dây chuyền, xin công an tăng cường tuần tra",
+         "cong-an-tinh"),
+    ],
+)
+def test_the_main_matter_decides_not_a_side_event(petition_router, text: str, agency: str) -> None:
+    assert petition_router.route(text).agency == agency
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("cong ty no luong toi 3 thang roi, gio toi muôn đoi thi phai lam sao", "so-noi-vu"),
+        ("me toi nam vien ma bao hiêm y te khong chi tra tien thuoc, vay la sao", "so-y-te"),
+    ],
+)
+def test_a_stray_mark_in_unaccented_text_is_routed_as_unaccented(petition_router, text: str, agency: str) -> None:
+    # Read as accented text these went to triage: broken Vietnamese embedded as if written properly.
+    assert not petition_router.typed_with_diacritics(text)
+    assert petition_router.typed_with_diacritics("Công ty nợ lương tôi ba tháng rồi, giờ phải làm sao")
+    assert petition_router.route(text).agency == agency == petition_router.route(fold(text)).agency
 
 
 @pytest.mark.slow
