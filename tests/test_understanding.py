@@ -268,6 +268,8 @@ def test_only_dung_with_its_own_tone_is_a_stop(text: str, stops: bool) -> None:
     ("sao lại phải đưa dữ liệu cá nhân?", None),  # consent, answered with the consent notice
     ("xã Tân Phú", None),
     ("ghi xã Tân Phú", None),  # no question
+    ("Sở Y tế phải làm gì theo công văn 608?", None),  # "Sở" folds to "so"; "phải làm gì" asks for duties
+    ("cán bộ xã phải làm gì khi dân tới hỏi vậy", None),
 ])
 def test_why_the_form_asks_for_a_field(text: str, field: str | None) -> None:
     assert Turn(text).asks_why_field() == field
