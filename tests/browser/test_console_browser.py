@@ -5,7 +5,6 @@ Screenshots of every page are kept under tests/artifacts/screenshots/ for review
 """
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,26 +15,12 @@ from tests.fixtures_console import AGENCY_B, PASSWORD, add_tracker_events, build
 from tests.standins._server import BackgroundServer
 from tests.standins.telegram_api import TelegramStandin
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 ANSWER = ("Sở Xây dựng đã cử cán bộ kiểm tra cây cầu ấp Long Hòa; đơn vị quản lý sẽ gia cố tạm trong tuần này và "
           "thay cầu mới trước Tết. Cảm ơn bà con đã phản ánh.")
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 expect = sync_api.expect
-if not CHROMIUM.exists() and not shutil.which("chromium"):
-    pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
-        browser = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Screenshots of each page at each size are kept under tests/artifacts/screenshots
 """
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,10 +14,7 @@ import pytest
 from tests.fixtures_console import AGENCY_B, PASSWORD, add_tracker_events, build_console_env
 from tests.standins._server import BackgroundServer
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots" / "layout"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
 THUMB_PX = 44  # smallest comfortable touch target (WCAG 2.5.5)
@@ -32,17 +28,6 @@ pytestmark = pytest.mark.slow  # the Documents page loads the embedding model
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 expect = sync_api.expect
-if not CHROMIUM.exists() and not shutil.which("chromium"):
-    pytest.skip("Debian chromium is not installed (apt-get install -y chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        executable = str(CHROMIUM) if CHROMIUM.exists() else shutil.which("chromium")
-        browser = p.chromium.launch(executable_path=executable, args=ARGS)
-        yield browser
-        browser.close()
 
 
 NOTICE = "Lịch tiếp công dân\n\nChủ tịch xã tiếp công dân vào sáng thứ Năm hằng tuần.\n".encode()
